@@ -1,0 +1,2 @@
+/* commands.h - every subcommand, one line each (no include guard: X-macro). */
+CMD(asm)

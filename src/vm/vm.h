@@ -1,0 +1,125 @@
+/* vm.h - the reference eBPF interpreter.
+ *
+ * A program is validated and pre-decoded once (jn_vm_load) into a compact
+ * internal form; each run (jn_vm_exec) executes it on one context.  Every
+ * memory access is checked against the region its address falls in: the
+ * packet, the stack, the XDP context, plain memory (conformance), or a region
+ * the embedder vouches for through opts.check_mem (map values, read-only
+ * data).  A bad access, a runaway loop, a bad helper call stops the run with
+ * an error naming the pc; the interpreter itself never crashes.
+ *
+ * Pointers are host addresses, as in the kernel.  Loads from the XDP context
+ * (struct xdp_md, 32-bit fields) yield full 64-bit pointers for data,
+ * data_end and data_meta, exactly as the kernel's context rewrite does.
+ */
+#ifndef JN_VM_H
+#define JN_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "isa/isa.h"
+
+struct jn_vm;      /* loaded program (opaque); owned by the caller of jn_vm_load */
+struct jn_vm_run;
+
+enum {
+	JN_VM_MAX_FRAMES = 8,         /* kernel MAX_CALL_FRAMES */
+	JN_VM_MAX_STACK = 512,        /* kernel MAX_BPF_STACK, all frames together */
+	JN_VM_MAX_TAIL_CALLS = 33,    /* kernel MAX_TAIL_CALL_CNT */
+	JN_VM_MAX_HELPERS = 256,
+	JN_VM_XDP_HEADROOM = 256,     /* XDP_PACKET_HEADROOM */
+	JN_VM_DEFAULT_BUDGET = 10000000,
+};
+
+/* Helpers: r0 = fn(run, r1..r5).  A helper that finds a bad argument calls
+ * jn_vm_fault() and returns anything; the run then stops with that error. */
+typedef uint64_t (*jn_helper_fn)(struct jn_vm_run *run, uint64_t r1, uint64_t r2,
+				 uint64_t r3, uint64_t r4, uint64_t r5);
+struct jn_helper {
+	const char *name;        /* "map_lookup_elem" */
+	jn_helper_fn fn;         /* NULL: not supported */
+};
+
+enum jn_vm_ctx_kind {
+	JN_CTX_MEM,  /* r1 = memory, r2 = its length (conformance contract) */
+	JN_CTX_XDP,  /* r1 = struct xdp_md over a packet buffer */
+};
+
+struct jn_vm_opts {
+	size_t sz;                            /* sizeof(struct jn_vm_opts) */
+	enum jn_vm_ctx_kind ctx_kind;
+	const struct jn_helper *helpers;      /* indexed by helper id */
+	size_t n_helpers;
+	/* Resolve an lddw pseudo form (src 1, 2, 3, 5, 6) at load time.
+	 * NULL means such forms are refused.  pair points at both slots. */
+	int (*resolve_lddw)(void *user, const struct jn_insn *pair, uint64_t *val,
+			    char *err, size_t errlen);
+	/* Slow-path memory check for addresses outside packet, stack, context
+	 * and memory: 0 if [addr, addr+size) may be accessed (write: stored to),
+	 * negative otherwise. NULL: nothing else is accessible. */
+	int (*check_mem)(void *user, uint64_t addr, uint32_t size, bool write);
+	/* Tail call: return the program for index idx of prog_array map, or
+	 * NULL (the call falls through, as in the kernel). */
+	struct jn_vm *(*tail_target)(void *user, uint64_t map, uint32_t idx);
+	void *user;
+	uint64_t budget;                      /* instructions per run, 0: default */
+};
+
+/* State of one run.  Helpers read and change it (adjust_head moves data). */
+struct jn_vm_run {
+	struct jn_vm *vm;          /* program running now (changes on tail call) */
+	void *user;                /* opts.user of the first program */
+	/* memory the program may touch besides stack and the slow path */
+	uint8_t *data, *data_end;  /* JN_CTX_MEM: the memory; XDP: the packet */
+	uint8_t *data_meta;        /* XDP: metadata start (== data if none) */
+	uint8_t *buf, *buf_end;    /* XDP: whole frame incl. head- and tailroom */
+	uint32_t ingress_ifindex, rx_queue_index, egress_ifindex;
+	uint32_t frame_sz;         /* XDP: xdp_buff.frame_sz */
+	/* results and errors */
+	int err;                   /* 0, or negative errno of the fault */
+	uint32_t err_pc;
+	char errmsg[192];          /* "pc 7: load of 4 bytes at 0x... outside ..." */
+	uint64_t insns;            /* executed instructions (counted runs only) */
+	int tail_calls;
+	/* private to the interpreter */
+	uint64_t ctx_words[4];     /* the xdp_md the program's r1 points to */
+	struct jn_vm *pending_tail;
+	uint32_t cur_pc;
+	int depth;
+	uint8_t stack[(JN_VM_MAX_FRAMES + 1) * JN_ISA_STACK] __attribute__((aligned(16)));
+};
+
+/* Load: validate, pre-decode, resolve lddw forms.  Returns NULL with a
+ * one-line message in err on failure.  insns is copied. */
+struct jn_vm *jn_vm_load(const struct jn_insn *insns, size_t n,
+			 const struct jn_vm_opts *opts, char *err, size_t errlen);
+void jn_vm_free(struct jn_vm *vm);
+size_t jn_vm_ninsns(const struct jn_vm *vm);
+const struct jn_insn *jn_vm_insns(const struct jn_vm *vm);
+
+/* Prepare a run over plain memory (JN_CTX_MEM): r1 = mem, r2 = len. */
+void jn_vm_run_init_mem(struct jn_vm_run *run, struct jn_vm *vm, uint8_t *mem, size_t len);
+
+/* Prepare a run over an XDP frame: buf holds headroom bytes, then the packet
+ * of len bytes, then tailroom up to buflen.  frame_sz as xdp_buff.frame_sz. */
+void jn_vm_run_init_xdp(struct jn_vm_run *run, struct jn_vm *vm, uint8_t *buf,
+			size_t buflen, size_t headroom, size_t len, uint32_t frame_sz);
+
+/* Execute.  Returns 0 and r0 in *ret, or the run's negative error (the
+ * message is in run->errmsg).  count: also count executed instructions. */
+int jn_vm_exec(struct jn_vm_run *run, uint64_t *ret, bool count);
+
+/* For helpers. */
+int jn_vm_fault(struct jn_vm_run *run, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Host pointer for [addr, addr+size) if the program may access it, else NULL. */
+void *jn_vm_mem(struct jn_vm_run *run, uint64_t addr, uint64_t size, bool write);
+/* Call a bpf-to-bpf function whose address came from lddw src=4 (bpf_loop
+ * callbacks), with up to five arguments.  0 and its r0, or negative error. */
+int jn_vm_callback(struct jn_vm_run *run, uint64_t fn, const uint64_t args[5], uint64_t *ret);
+/* Request a tail call to prog (from the tail_call helper). */
+void jn_vm_set_tail_call(struct jn_vm_run *run, struct jn_vm *prog);
+
+#endif
