@@ -60,9 +60,6 @@ struct jn_vm_opts {
 	 * and memory: 0 if [addr, addr+size) may be accessed (write: stored to),
 	 * negative otherwise. NULL: nothing else is accessible. */
 	int (*check_mem)(void *user, uint64_t addr, uint32_t size, bool write);
-	/* Tail call: return the program for index idx of prog_array map, or
-	 * NULL (the call falls through, as in the kernel). */
-	struct jn_vm *(*tail_target)(void *user, uint64_t map, uint32_t idx);
 	void *user;
 	uint64_t budget;                      /* instructions per run, 0: default */
 };
@@ -86,8 +83,11 @@ struct jn_vm_run {
 	/* private to the interpreter */
 	uint64_t ctx_words[4];     /* the xdp_md the program's r1 points to */
 	struct jn_vm *pending_tail;
+	int64_t budget_left;
 	uint32_t cur_pc;
 	int depth;
+	bool counting;
+	uint32_t stack_used;       /* bytes of stack the active frames use (kernel limit 512) */
 	uint8_t stack[(JN_VM_MAX_FRAMES + 1) * JN_ISA_STACK] __attribute__((aligned(16)));
 };
 

@@ -1,0 +1,268 @@
+/* interp_loop.h - the dispatch loop, included twice by interp.c:
+ * with JN_COUNT 0 (fast) and JN_COUNT 1 (counts executed instructions).
+ *
+ * Direct dispatch through a label table generated from isa_table.h; handler
+ * families come from small macros that are #undef'd at the end.  Memory
+ * accesses check the packet and the stack inline and fall back to mem.c for
+ * everything else (context, maps, read-only data).
+ * Assumes: the program was validated and pre-decoded by vm.c (targets in
+ * range, no writes to r10, helpers resolved).
+ */
+
+int JN_INTERP_FN(struct jn_vm_run *run, uint64_t *R, uint32_t start, int depth)
+{
+	static const void *const labels[JN_OP__COUNT] = {
+#define _(id, opc, sel, selval, form, text) [JN_OP_##id] = &&L_##id,
+#include "isa/isa_table.h"
+#undef _
+	};
+	const struct jn_vm *vm = run->vm;
+	const struct jn_vinsn *code = vm->code, *ip = code + start;
+	uint64_t plo = (uint64_t)(uintptr_t)run->data_meta;
+	uint64_t phi = (uint64_t)(uintptr_t)run->data_end;
+	const uint64_t slo = (uint64_t)(uintptr_t)run->stack;
+	const uint64_t shi = slo + sizeof(run->stack);
+	int rc;
+
+#if JN_COUNT
+#define COUNT() (run->insns++)
+#else
+#define COUNT() ((void)0)
+#endif
+#define PC() ((uint32_t)(ip - code))
+#define DISPATCH() do { COUNT(); goto *labels[ip->op]; } while (0)
+#define NEXT() do { ip++; DISPATCH(); } while (0)
+#define IN(a, sz) (((a) >= plo && (a) <= phi - (sz)) || ((a) >= slo && (a) <= shi - (sz)))
+#define DST R[ip->dst]
+#define SRC R[ip->src]
+#define IMM ip->imm
+
+	DISPATCH();
+
+	/* ---- ALU ---- */
+#define ALU64(id, expr_k, expr_x) \
+	L_##id##_K: { uint64_t d = DST, s = IMM; (void)d; (void)s; DST = (expr_k); NEXT(); } \
+	L_##id##_X: { uint64_t d = DST, s = SRC; (void)d; (void)s; DST = (expr_x); NEXT(); }
+#define ALU32(id, expr) \
+	L_##id##_K: { uint32_t d = (uint32_t)DST, s = (uint32_t)IMM; (void)d; (void)s; DST = (uint32_t)(expr); NEXT(); } \
+	L_##id##_X: { uint32_t d = (uint32_t)DST, s = (uint32_t)SRC; (void)d; (void)s; DST = (uint32_t)(expr); NEXT(); }
+
+	ALU64(ADD64, d + s, d + s)
+	ALU64(SUB64, d - s, d - s)
+	ALU64(MUL64, d * s, d * s)
+	ALU64(DIV64, s ? d / s : 0, s ? d / s : 0)
+	ALU64(SDIV64, sdiv64(d, s), sdiv64(d, s))
+	ALU64(OR64, d | s, d | s)
+	ALU64(AND64, d & s, d & s)
+	ALU64(LSH64, d << (s & 63), d << (s & 63))
+	ALU64(RSH64, d >> (s & 63), d >> (s & 63))
+	ALU64(MOD64, s ? d % s : d, s ? d % s : d)
+	ALU64(SMOD64, smod64(d, s), smod64(d, s))
+	ALU64(XOR64, d ^ s, d ^ s)
+	ALU64(ARSH64, (uint64_t)((int64_t)d >> (s & 63)), (uint64_t)((int64_t)d >> (s & 63)))
+	ALU32(ADD32, d + s)
+	ALU32(SUB32, d - s)
+	ALU32(MUL32, d * s)
+	ALU32(DIV32, s ? d / s : 0)
+	ALU32(SDIV32, sdiv32(d, s))
+	ALU32(OR32, d | s)
+	ALU32(AND32, d & s)
+	ALU32(LSH32, d << (s & 31))
+	ALU32(RSH32, d >> (s & 31))
+	ALU32(MOD32, s ? d % s : d)
+	ALU32(SMOD32, smod32(d, s))
+	ALU32(XOR32, d ^ s)
+	ALU32(ARSH32, (uint32_t)((int32_t)d >> (s & 31)))
+L_NEG64:     DST = -DST; NEXT();
+L_NEG32:     DST = (uint32_t)-(uint32_t)DST; NEXT();
+L_MOV64_K:   DST = IMM; NEXT();
+L_MOV64_X:   DST = SRC; NEXT();
+L_MOV32_K:   DST = (uint32_t)IMM; NEXT();
+L_MOV32_X:   DST = (uint32_t)SRC; NEXT();
+L_MOVSX64_8: DST = (uint64_t)(int64_t)(int8_t)SRC; NEXT();
+L_MOVSX64_16:DST = (uint64_t)(int64_t)(int16_t)SRC; NEXT();
+L_MOVSX64_32:DST = (uint64_t)(int64_t)(int32_t)SRC; NEXT();
+L_MOVSX32_8: DST = (uint32_t)(int32_t)(int8_t)SRC; NEXT();
+L_MOVSX32_16:DST = (uint32_t)(int32_t)(int16_t)SRC; NEXT();
+L_BSWAP16:   DST = __builtin_bswap16((uint16_t)DST); NEXT();
+L_BSWAP32:   DST = __builtin_bswap32((uint32_t)DST); NEXT();
+L_BSWAP64:   DST = __builtin_bswap64(DST); NEXT();
+L_BE16:      DST = __builtin_bswap16((uint16_t)DST); NEXT();
+L_BE32:      DST = __builtin_bswap32((uint32_t)DST); NEXT();
+L_BE64:      DST = __builtin_bswap64(DST); NEXT();
+L_LE16:      DST = (uint16_t)DST; NEXT();
+L_LE32:      DST = (uint32_t)DST; NEXT();
+L_LE64:      NEXT();
+#undef ALU64
+#undef ALU32
+
+	/* ---- jumps; backward ones are charged to the budget ---- */
+#define TAKE() do { \
+	if (jn_unlikely(ip->back)) { \
+		run->budget_left -= (int64_t)(ip - (code + ip->off)) + 1; \
+		if (run->budget_left < 0) \
+			return jn_vm_fault(run, -E2BIG, "pc %u: instruction budget exhausted (loop?)", PC()); \
+	} \
+	ip = code + ip->off; DISPATCH(); } while (0)
+#define JCC(id, cmp) \
+	L_##id##_K: { uint64_t d = DST, s = IMM; if (cmp) TAKE(); NEXT(); } \
+	L_##id##_X: { uint64_t d = DST, s = SRC; if (cmp) TAKE(); NEXT(); }
+#define JCC32(id, cmp) \
+	L_##id##_K: { uint32_t d = (uint32_t)DST, s = (uint32_t)IMM; if (cmp) TAKE(); NEXT(); } \
+	L_##id##_X: { uint32_t d = (uint32_t)DST, s = (uint32_t)SRC; if (cmp) TAKE(); NEXT(); }
+L_JA:
+L_GOTOL:
+	TAKE();
+	JCC(JEQ, d == s)
+	JCC(JGT, d > s)
+	JCC(JGE, d >= s)
+	JCC(JSET, d & s)
+	JCC(JNE, d != s)
+	JCC(JSGT, (int64_t)d > (int64_t)s)
+	JCC(JSGE, (int64_t)d >= (int64_t)s)
+	JCC(JLT, d < s)
+	JCC(JLE, d <= s)
+	JCC(JSLT, (int64_t)d < (int64_t)s)
+	JCC(JSLE, (int64_t)d <= (int64_t)s)
+	JCC32(JEQ32, d == s)
+	JCC32(JGT32, d > s)
+	JCC32(JGE32, d >= s)
+	JCC32(JSET32, d & s)
+	JCC32(JNE32, d != s)
+	JCC32(JSGT32, (int32_t)d > (int32_t)s)
+	JCC32(JSGE32, (int32_t)d >= (int32_t)s)
+	JCC32(JLT32, d < s)
+	JCC32(JLE32, d <= s)
+	JCC32(JSLT32, (int32_t)d < (int32_t)s)
+	JCC32(JSLE32, (int32_t)d <= (int32_t)s)
+#undef JCC
+#undef JCC32
+
+	/* ---- loads and stores ---- */
+#define LDX(id, sz, type, ext) L_##id: { \
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v; \
+	if (jn_likely(IN(a, sz))) { type t; memcpy(&t, (void *)(uintptr_t)a, sz); v = ext t; } \
+	else { if ((rc = jn_vm_slow_load(run, PC(), a, sz, &v))) return rc; v = ext (type)v; } \
+	DST = v; NEXT(); }
+	LDX(LDXB, 1, uint8_t, (uint64_t))
+	LDX(LDXH, 2, uint16_t, (uint64_t))
+	LDX(LDXW, 4, uint32_t, (uint64_t))
+	LDX(LDXDW, 8, uint64_t, (uint64_t))
+	LDX(LDXSB, 1, int8_t, (uint64_t)(int64_t))
+	LDX(LDXSH, 2, int16_t, (uint64_t)(int64_t))
+	LDX(LDXSW, 4, int32_t, (uint64_t)(int64_t))
+#undef LDX
+#define STORE(id, sz, type, val) L_##id: { \
+	uint64_t a = DST + (uint64_t)(int64_t)ip->off; \
+	if (jn_unlikely(!IN(a, sz)) && (rc = jn_vm_slow_check(run, PC(), a, sz))) return rc; \
+	type t = (type)(val); memcpy((void *)(uintptr_t)a, &t, sz); NEXT(); }
+	STORE(STB, 1, uint8_t, IMM)
+	STORE(STH, 2, uint16_t, IMM)
+	STORE(STW, 4, uint32_t, IMM)
+	STORE(STDW, 8, uint64_t, IMM)
+	STORE(STXB, 1, uint8_t, SRC)
+	STORE(STXH, 2, uint16_t, SRC)
+	STORE(STXW, 4, uint32_t, SRC)
+	STORE(STXDW, 8, uint64_t, SRC)
+#undef STORE
+
+	/* ---- atomics: the address is checked like a store ---- */
+#define ATOMIC_ADDR(sz) \
+	uint64_t a = DST + (uint64_t)(int64_t)ip->off; \
+	if (jn_unlikely(!IN(a, sz)) && (rc = jn_vm_slow_check(run, PC(), a, sz))) return rc; \
+	if (jn_unlikely(a & ((sz) - 1))) \
+		return jn_vm_fault(run, -EINVAL, "pc %u: misaligned atomic access of %u bytes at %#llx", \
+				   PC(), (unsigned)(sz), (unsigned long long)a);
+#define AOP(id, type, fetch, op) L_##id: { ATOMIC_ADDR(sizeof(type)) \
+	type *p = (type *)(uintptr_t)a, s = (type)SRC; \
+	type old = __atomic_fetch_##op(p, s, __ATOMIC_SEQ_CST); \
+	if (fetch) { SRC = (uint64_t)old; } \
+	NEXT(); }
+	AOP(AADD32, uint32_t, 0, add)  AOP(AADD64, uint64_t, 0, add)
+	AOP(AOR32, uint32_t, 0, or)    AOP(AOR64, uint64_t, 0, or)
+	AOP(AAND32, uint32_t, 0, and)  AOP(AAND64, uint64_t, 0, and)
+	AOP(AXOR32, uint32_t, 0, xor)  AOP(AXOR64, uint64_t, 0, xor)
+	AOP(AFADD32, uint32_t, 1, add) AOP(AFADD64, uint64_t, 1, add)
+	AOP(AFOR32, uint32_t, 1, or)   AOP(AFOR64, uint64_t, 1, or)
+	AOP(AFAND32, uint32_t, 1, and) AOP(AFAND64, uint64_t, 1, and)
+	AOP(AFXOR32, uint32_t, 1, xor) AOP(AFXOR64, uint64_t, 1, xor)
+#undef AOP
+L_AXCHG32: { ATOMIC_ADDR(4) SRC = __atomic_exchange_n((uint32_t *)(uintptr_t)a, (uint32_t)SRC, __ATOMIC_SEQ_CST); NEXT(); }
+L_AXCHG64: { ATOMIC_ADDR(8) SRC = __atomic_exchange_n((uint64_t *)(uintptr_t)a, SRC, __ATOMIC_SEQ_CST); NEXT(); }
+L_ACMPXCHG32: { ATOMIC_ADDR(4)
+	uint32_t expect = (uint32_t)R[0];
+	__atomic_compare_exchange_n((uint32_t *)(uintptr_t)a, &expect, (uint32_t)SRC, 0,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	R[0] = expect; NEXT(); }
+L_ACMPXCHG64: { ATOMIC_ADDR(8)
+	uint64_t expect = R[0];
+	__atomic_compare_exchange_n((uint64_t *)(uintptr_t)a, &expect, SRC, 0,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	R[0] = expect; NEXT(); }
+#undef ATOMIC_ADDR
+
+	/* ---- lddw: every source form was resolved to a value at load ---- */
+L_LDDW: L_LDDW_MAP_FD: L_LDDW_MAP_VAL: L_LDDW_BTF_ID: L_LDDW_FUNC:
+L_LDDW_MAP_IDX: L_LDDW_MAP_IDX_VAL:
+	DST = IMM; ip += 2; DISPATCH();
+
+	/* ---- legacy packet access: network order, out of bounds ends the run with 0 ---- */
+#define LDPKT(id, sz, indirect) L_##id: { \
+	uint64_t o = (uint64_t)(int64_t)(int32_t)IMM + ((indirect) ? (uint64_t)(uint32_t)SRC : 0); \
+	uint64_t len = (uint64_t)(run->data_end - run->data), v = 0; \
+	if (o > len || len - o < sz) { R[0] = 0; return 0; } \
+	for (unsigned k = 0; k < sz; k++) v = v << 8 | run->data[o + k]; \
+	R[0] = v; NEXT(); }
+	LDPKT(LDABSB, 1, 0) LDPKT(LDABSH, 2, 0) LDPKT(LDABSW, 4, 0)
+	LDPKT(LDINDB, 1, 1) LDPKT(LDINDH, 2, 1) LDPKT(LDINDW, 4, 1)
+#undef LDPKT
+
+	/* ---- calls ---- */
+L_CALL: {
+	run->cur_pc = PC();
+	R[0] = vm->helpers[IMM](run, R[1], R[2], R[3], R[4], R[5]);
+	if (jn_unlikely(run->err))
+		return run->err;
+	plo = (uint64_t)(uintptr_t)run->data_meta;
+	phi = (uint64_t)(uintptr_t)run->data_end;
+	if (jn_unlikely(run->pending_tail != NULL)) {
+		rc = jn_vm_tail_call(run, R);
+		if (rc < 0)
+			return rc;
+		if (rc > 0) {  /* switched program: restart at its pc 0 */
+			vm = run->vm;
+			code = vm->code;
+			ip = code;
+			DISPATCH();
+		}
+	}
+	NEXT(); }
+L_CALL_LOCAL:
+	if ((rc = jn_vm_call_local(run, PC(), (uint32_t)ip->off, R, depth)))
+		return rc;
+	plo = (uint64_t)(uintptr_t)run->data_meta;
+	phi = (uint64_t)(uintptr_t)run->data_end;
+	NEXT();
+L_CALLX: {
+	uint64_t t = DST;
+	rc = jn_vm_callx(run, PC(), t, R, depth);
+	if (rc)
+		return rc;
+	plo = (uint64_t)(uintptr_t)run->data_meta;
+	phi = (uint64_t)(uintptr_t)run->data_end;
+	NEXT(); }
+L_CALL_KFUNC:
+	return jn_vm_fault(run, -EINVAL, "pc %u: kfunc calls are not supported", PC());
+L_EXIT:
+	return 0;
+
+#undef COUNT
+#undef PC
+#undef DISPATCH
+#undef NEXT
+#undef IN
+#undef DST
+#undef SRC
+#undef IMM
+#undef TAKE
+}

@@ -1,0 +1,47 @@
+/* vm_internal.h - the interpreter's pre-decoded program form. */
+#ifndef JN_VM_INTERNAL_H
+#define JN_VM_INTERNAL_H
+
+#include "vm/vm.h"
+
+/* One pre-decoded slot: 16 bytes, aligned, everything the handler needs
+ * already computed (sign-extended immediates, absolute jump targets, the
+ * 64-bit lddw value, the helper pointer's index). */
+struct jn_vinsn {
+	uint8_t op;        /* enum jn_op (table order) */
+	uint8_t dst, src;
+	uint8_t back;      /* jump: backward (counts against the budget) */
+	int32_t off;       /* memory offset; jump/call: absolute target pc */
+	uint64_t imm;      /* sign-extended imm; lddw: the 64-bit value */
+};
+_Static_assert(sizeof(struct jn_vinsn) == 16, "pre-decoded slots are 16 bytes");
+_Static_assert(JN_OP__COUNT <= 255, "op fits a byte");
+
+struct jn_vm {
+	struct jn_vinsn *code;
+	struct jn_insn *insns;       /* original slots (copy) */
+	uint32_t n;
+	uint8_t *is_func;            /* 1 at every function entry (pc 0, call and func targets) */
+	uint16_t *frame_depth;       /* per pc: rounded stack depth of the function it starts (entries only) */
+	uint16_t depth0;             /* stack bytes frame 0 uses (zeroed per run) */
+	struct jn_vm_opts opts;
+	jn_helper_fn helpers[JN_VM_MAX_HELPERS];
+};
+
+/* The two dispatch loops (interp.c is compiled once with and once without
+ * instruction counting). */
+int jn_vm_interp_fast(struct jn_vm_run *run, uint64_t *regs, uint32_t pc, int base_depth);
+int jn_vm_interp_count(struct jn_vm_run *run, uint64_t *regs, uint32_t pc, int base_depth);
+
+/* Slow paths shared by both loops (mem.c). */
+int jn_vm_slow_load(struct jn_vm_run *run, uint32_t pc, uint64_t addr, unsigned size, uint64_t *val);
+int jn_vm_slow_check(struct jn_vm_run *run, uint32_t pc, uint64_t addr, unsigned size);
+/* bpf-to-bpf call of the function at target from frame depth; sets R[0]. */
+int jn_vm_call_local(struct jn_vm_run *run, uint32_t pc, uint32_t target, uint64_t *R, int depth);
+/* callx: t is a function address (lddw src=4) or a helper id. */
+int jn_vm_callx(struct jn_vm_run *run, uint32_t pc, uint64_t t, uint64_t *R, int depth);
+/* Perform a tail call requested by a helper: 1 if the run switched program,
+ * 0 if it falls through, negative on error. */
+int jn_vm_tail_call(struct jn_vm_run *run, uint64_t *R);
+
+#endif

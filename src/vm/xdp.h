@@ -1,0 +1,81 @@
+/* xdp.h - an XDP object instantiated for the interpreter: its maps created,
+ * every program loaded, the XDP helpers bound, and packets run through it
+ * in a frame laid out as BPF_PROG_TEST_RUN lays it out (docs/xdp-context.md).
+ */
+#ifndef JN_XDP_H
+#define JN_XDP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "maps/maps.h"
+#include "obj/obj.h"
+#include "vm/vm.h"
+
+struct json_object;
+struct jn_xdp;   /* opaque; jn_xdp_open / jn_xdp_close */
+
+enum {
+	JN_XDP_HEADROOM = 256,            /* XDP_PACKET_HEADROOM */
+	JN_XDP_FRAME_SZ = 4096,           /* one page, as test_run's frame */
+	JN_XDP_TAILROOM = 320,            /* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) */
+	JN_XDP_MAX_DATA = JN_XDP_FRAME_SZ - JN_XDP_HEADROOM - JN_XDP_TAILROOM,
+	JN_XDP_FRAME_HDR = 40,            /* sizeof(struct xdp_frame): head can't move below */
+	JN_XDP_MIN_LEN = 14,              /* ETH_HLEN: shorter packets are refused */
+};
+
+/* Helpers whose results are not repeatable (bits of jn_xdp_result.nondet). */
+enum { JN_ND_TIME = 1, JN_ND_RANDOM = 2, JN_ND_CPU = 4 };
+
+enum jn_xdp_redirect_kind { JN_REDIR_NONE, JN_REDIR_IFINDEX, JN_REDIR_DEVMAP, JN_REDIR_CPUMAP,
+			    JN_REDIR_XSKMAP };
+
+struct jn_xdp_opts {
+	size_t sz;
+	uint64_t seed;               /* bpf_get_prandom_u32 */
+	FILE *log;                   /* trace_printk lines (NULL: dropped) */
+	FILE *events;                /* perf_event_output / ringbuf records (NULL: dropped) */
+	uint64_t budget;             /* instructions per packet (0: default) */
+	uint32_t ncpus;              /* per-CPU maps (0: this machine's possible CPUs) */
+};
+
+struct jn_xdp_result {
+	int action;                  /* XDP_ABORTED..XDP_REDIRECT; XDP_ABORTED on a fault */
+	uint64_t retval;             /* r0 as the program returned it */
+	const uint8_t *data;         /* the packet as left (from data_meta), valid until next run */
+	uint32_t len;
+	uint32_t meta_len;           /* bytes of metadata in front of the packet */
+	enum jn_xdp_redirect_kind redirect_kind;
+	uint32_t redirect_target;    /* ifindex, cpu or queue */
+	int err;                     /* 0, or negative errno of a fault (run stopped) */
+	char errmsg[192];
+	uint64_t insns;              /* executed instructions (counted runs) */
+	unsigned nondet;             /* JN_ND_* helpers called */
+};
+
+/* Instantiate obj: create its maps, load every XDP program (entry is the
+ * program to run; NULL: the first).  The obj must outlive the jn_xdp. */
+int jn_xdp_open(const struct jn_obj *obj, const char *entry, const struct jn_xdp_opts *opts,
+		struct jn_xdp **out, char *err, size_t errlen);
+void jn_xdp_close(struct jn_xdp *x);
+
+/* Fill maps, routes, interfaces and ctx fields from a parsed maps file. */
+int jn_xdp_apply_init(struct jn_xdp *x, const struct jn_maps_init *init, char *err, size_t errlen);
+/* The environment jn_maps_init_load needs to parse a maps file for obj. */
+void jn_xdp_init_env(const struct jn_obj *obj, struct jn_maps_init_env *env);
+
+/* Run one packet (len bytes, arriving at ts_ns on the virtual clock). */
+int jn_xdp_run(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_ns,
+	       struct jn_xdp_result *res, bool count);
+
+size_t jn_xdp_nmaps(const struct jn_xdp *x);
+struct jn_map *jn_xdp_map(struct jn_xdp *x, size_t i);
+/* {"<name>": <jn_map_dump_json>, ...} for every map; caller owns. */
+struct json_object *jn_xdp_dump_maps(struct jn_xdp *x);
+/* Bitmask of JN_ND_* helpers the entry program (and its tail-call targets) may call. */
+unsigned jn_xdp_nondet_helpers(const struct jn_xdp *x);
+struct jn_vm *jn_xdp_vm(struct jn_xdp *x);
+const char *jn_xdp_action_name(int action);
+
+#endif
