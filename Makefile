@@ -38,11 +38,12 @@ CONF     := $(O)/jitnic-conformance
 TESTS    := $(patsubst tests/unit/%.c,$(O)/tests/%,$(TEST_SRCS))
 BENCH    := $(O)/jitnic-bench
 PROGS    := $(patsubst progs/%.bpf.c,build/progs/%.o,$(PROG_SRCS))
+TEST_BPF := $(patsubst tests/objs/%.bpf.c,build/tests/objs/%.o,$(wildcard tests/objs/*.bpf.c))
 
 .PHONY: all deps test test-deps demo bench fuzz clean progs
 all: $(LIB) $(BIN) $(CONF) $(TESTS) progs
 
-progs: $(PROGS)
+progs: $(PROGS) $(TEST_BPF)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,6 +71,11 @@ $(BENCH): $(patsubst %.c,$(O)/%.o,$(BENCH_SRCS)) $(LIB)
 build/progs/%.o: progs/%.bpf.c $(wildcard progs/*.h)
 	@mkdir -p $(dir $@)
 	$(BPF_CC) -O2 -g -target bpf -I/usr/include/$(shell uname -m)-linux-gnu -Iprogs -c $< -o $@
+
+# BPF objects the unit tests load.
+build/tests/objs/%.o: tests/objs/%.bpf.c
+	@mkdir -p $(dir $@)
+	$(BPF_CC) -O2 -g -target bpf -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 
 deps:
 	@sh scripts/deps.sh build
