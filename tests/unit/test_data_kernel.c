@@ -1,8 +1,11 @@
 /* test_data_kernel.c - the expected results of tests/data/ (*.data files)
  * checked against the Linux kernel: each case that expects a result (no
  * "-- error", no "-- nokernel") is loaded with bpf(BPF_PROG_LOAD) and run
- * once with BPF_PROG_TEST_RUN, and the kernel's return value must equal the
- * low 32 bits of the case's result (XDP and tc return values are 32 bits).
+ * with BPF_PROG_TEST_RUN, and the kernel's return value must equal the low
+ * 32 bits of the case's result (XDP and tc return values are 32 bits); a
+ * second program calls the case's code as a function and returns r0 >> 32,
+ * which must equal the high 32 bits.  Each case that expects an error must
+ * be refused by the verifier.
  *
  * How a case becomes a kernel program:
  *   no memory           XDP program, the case's code as it is
@@ -35,7 +38,7 @@
 enum { MIN_PACKET = 64, ETH_HDR = 14 };
 
 static struct data_cases cases;
-static int n_agree, n_differ, n_rejected, n_skipped, n_refused_too;
+static int n_agree, n_low_only, n_differ, n_rejected, n_skipped, n_refused_too;
 
 /* The case's program with the prolog its memory needs; which prog type
  * and which packet to run it on.  0, or -1 with why set (skip). */
@@ -59,34 +62,50 @@ static bool uses_ldabs(const struct jn_insn *insns, size_t n)
 	return false;
 }
 
-/* prolog + body into one malloc'd array. */
-static int join(const char *prolog_text, struct kprog *kp, char *why, size_t whylen)
+/* Put n slots in front of the program. */
+static int prepend(struct kprog *kp, const struct jn_insn *pro, size_t n, char *why,
+		   size_t whylen)
 {
-	struct jn_insn *pro, *all;
-	size_t npro;
-	char err[256];
+	struct jn_insn *all = malloc((n + kp->n) * sizeof(*all));
 
-	if (jn_isa_assemble(prolog_text, &pro, &npro, err, sizeof(err)) < 0) {
-		snprintf(why, whylen, "prolog does not assemble: %s", err);
-		return -1;
-	}
-	all = malloc((npro + kp->n) * sizeof(*all));
 	if (!all) {
-		free(pro);
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	memcpy(all, pro, npro * sizeof(*all));
-	memcpy(all + npro, kp->insns, kp->n * sizeof(*all));
-	free(pro);
+	memcpy(all, pro, n * sizeof(*all));
+	memcpy(all + n, kp->insns, kp->n * sizeof(*all));
 	free(kp->insns);
 	kp->insns = all;
-	kp->n += npro;
+	kp->n += n;
 	return 0;
 }
 
-static int build(const struct data_case *c, struct kprog *kp, char *why, size_t whylen)
+static int prepend_text(struct kprog *kp, const char *text, char *why, size_t whylen)
 {
+	struct jn_insn *pro;
+	size_t n;
+	char err[256];
+	int rc;
+
+	if (jn_isa_assemble(text, &pro, &n, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "prolog does not assemble: %s", err);
+		return -1;
+	}
+	rc = prepend(kp, pro, n, why, whylen);
+	free(pro);
+	return rc;
+}
+
+/* The kernel's program for a case.  high: run the case as a function and
+ * return the upper half of its r0 (XDP and tc return only 32 bits). */
+static int build(const struct data_case *c, bool high, struct kprog *kp, char *why,
+		 size_t whylen)
+{
+	static const struct jn_insn upper_half[] = {
+		{ .code = 0x85, .src = 1, .imm = 2 },  /* call the case's code */
+		{ .code = 0x77, .imm = 32 },            /* r0 >>= 32 */
+		{ .code = 0x95 },                       /* exit */
+	};
 	char err[256], prolog[512];
 
 	memset(kp, 0, sizeof(*kp));
@@ -95,17 +114,21 @@ static int build(const struct data_case *c, struct kprog *kp, char *why, size_t 
 		return -1;
 	}
 	if (uses_ldabs(kp->insns, kp->n)) {
-		if (c->memlen < ETH_HDR) {
-			snprintf(why, whylen, "ld_abs case with less than %d bytes of memory", ETH_HDR);
+		/* the kernel allows ld_abs only in the main function */
+		if (high || c->memlen < ETH_HDR) {
+			snprintf(why, whylen, high ? "ld_abs cannot run in a subprogram" :
+				 "ld_abs case with less than 14 bytes of memory");
 			return -1;
 		}
 		kp->type = BPF_PROG_TYPE_SCHED_CLS;
 		kp->datalen = c->memlen;
-		if (join("r6 = r1\n", kp, why, whylen) < 0)
+		if (prepend_text(kp, "r6 = r1\n", why, whylen) < 0)
 			return -1;
 	} else {
 		kp->type = BPF_PROG_TYPE_XDP;
 		kp->datalen = c->memlen > MIN_PACKET ? c->memlen : MIN_PACKET;
+		if (high && prepend(kp, upper_half, JN_ARRAY_SIZE(upper_half), why, whylen) < 0)
+			return -1;
 		snprintf(prolog, sizeof(prolog),
 			 "r6 = r1\n"
 			 "r1 = *(u32 *)(r6 + 0)\n"     /* xdp_md.data */
@@ -116,7 +139,7 @@ static int build(const struct data_case *c, struct kprog *kp, char *why, size_t 
 			 "r0 = 0\n"
 			 "exit\n"
 			 "r2 = %zu\n", c->memlen, c->memlen);
-		if (c->memlen && join(prolog, kp, why, whylen) < 0)
+		if (c->memlen && prepend_text(kp, prolog, why, whylen) < 0)
 			return -1;
 	}
 	kp->data = calloc(1, kp->datalen);
@@ -143,19 +166,19 @@ static const char *reason(char *log)
 
 static char vlog[1 << 16];
 
-/* Build and load the case; the fd, or skip() (not expressible) or -1 with
- * the verifier's reason in vlog.  kp->data is the packet (caller frees). */
-static int load_case(const struct data_case *c, struct kprog *kp)
+/* Build and load the case's program: the fd; -1 if the verifier refuses it
+ * (its log in vlog); -2 if the kernel cannot express the case (why says
+ * why).  kp->data is the packet to run it on (the caller frees it). */
+static int load_case(const struct data_case *c, bool high, struct kprog *kp, char *why,
+		     size_t whylen)
 {
-	char why[512] = "";
 	int fd;
 
-	if (build(c, kp, why, sizeof(why)) < 0) {
+	if (build(c, high, kp, why, whylen) < 0) {
 		free(kp->insns);
 		free(kp->data);
-		n_skipped++;
-		print_message("%s: skipped: %s\n", c->id, why);
-		skip();
+		kp->data = NULL;
+		return -2;
 	}
 	/* without a log first: a long but valid verification would fill it */
 	fd = bpf_prog_load(kp->type, "jn_data", "GPL", (const struct bpf_insn *)kp->insns, kp->n,
@@ -166,40 +189,68 @@ static int load_case(const struct data_case *c, struct kprog *kp)
 		vlog[0] = 0;
 		bpf_prog_load(kp->type, "jn_data", "GPL", (const struct bpf_insn *)kp->insns, kp->n,
 			      &lopts);
+		fd = -1;
 	}
 	free(kp->insns);
 	kp->insns = NULL;
 	return fd;
 }
 
-/* A case with a result: the kernel must return its low 32 bits. */
+/* Run once; the program's 32-bit return value, or fail. */
+static uint32_t run_once(const struct data_case *c, int fd, struct kprog *kp)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = kp->data,
+		    .data_size_in = (uint32_t)kp->datalen, .repeat = 1);
+	int rc = bpf_prog_test_run_opts(fd, &topts);
+
+	close(fd);
+	free(kp->data);
+	if (rc < 0)
+		fail_msg("%s: BPF_PROG_TEST_RUN failed: %s", c->id, strerror(errno));
+	return topts.retval;
+}
+
+/* A case with a result: the kernel must return its low 32 bits, and its
+ * high 32 bits when the case's code runs as a function of a wrapper that
+ * returns r0 >> 32. */
 static void kernel_case(void **state)
 {
 	const struct data_case *c = *state;
 	struct kprog kp;
-	int fd = load_case(c, &kp), rc;
+	char why[512] = "";
+	uint32_t got;
+	int fd = load_case(c, false, &kp, why, sizeof(why));
 
 	if (fd < 0) {
-		free(kp.data);
-		n_rejected++;
-		print_message("%s: the verifier refuses it: %s\n", c->id, reason(vlog));
+		if (fd == -2)
+			n_skipped++;
+		else
+			n_rejected++;
+		print_message("%s: %s: %s\n", c->id, fd == -2 ? "skipped" : "the verifier refuses it",
+			      fd == -2 ? why : reason(vlog));
 		skip();
 	}
-	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = kp.data, .data_size_in = (uint32_t)kp.datalen,
-		    .repeat = 1);
-	rc = bpf_prog_test_run_opts(fd, &topts);
-	close(fd);
-	free(kp.data);
-	if (rc < 0)
-		fail_msg("%s: BPF_PROG_TEST_RUN failed: %s", c->id, strerror(errno));
-	if (topts.retval == (uint32_t)c->result) {
+	got = run_once(c, fd, &kp);
+	if (got != (uint32_t)c->result) {
+		n_differ++;
+		fail_msg("%s (line %d): the kernel returns 0x%x, the case expects 0x%" PRIx64
+			 " (low 32 bits 0x%x)", c->id, c->line, got, c->result, (uint32_t)c->result);
+	}
+	fd = load_case(c, true, &kp, why, sizeof(why));
+	if (fd < 0) {
 		n_agree++;
+		n_low_only++;
+		print_message("%s: upper half not checked: %s\n", c->id,
+			      fd == -2 ? why : reason(vlog));
 		return;
 	}
-	n_differ++;
-	fail_msg("%s (line %d): the kernel returns 0x%x, the case expects 0x%" PRIx64
-		 " (low 32 bits 0x%x)", c->id, c->line, topts.retval, c->result,
-		 (uint32_t)c->result);
+	got = run_once(c, fd, &kp);
+	if (got != (uint32_t)(c->result >> 32)) {
+		n_differ++;
+		fail_msg("%s (line %d): the kernel's upper half is 0x%x, the case expects 0x%" PRIx64,
+			 c->id, c->line, got, c->result);
+	}
+	n_agree++;
 }
 
 /* A case that expects an error: the kernel must refuse the program too
@@ -208,9 +259,15 @@ static void kernel_refuses(void **state)
 {
 	const struct data_case *c = *state;
 	struct kprog kp;
-	int fd = load_case(c, &kp);
+	char why[512] = "";
+	int fd = load_case(c, false, &kp, why, sizeof(why));
 
 	free(kp.data);
+	if (fd == -2) {
+		n_skipped++;
+		print_message("%s: skipped: %s\n", c->id, why);
+		skip();
+	}
 	if (fd >= 0) {
 		close(fd);
 		n_differ++;
@@ -279,9 +336,10 @@ int main(void)
 		n++;
 	}
 	rc = _cmocka_run_group_tests("data_kernel", tests, n, NULL, NULL);
-	printf("test_data_kernel: %d results agree with the kernel, %d error cases refused by it "
-	       "too, %d differ; %d refused by the verifier, %d not expressible, %d nokernel\n",
-	       n_agree, n_refused_too, n_differ, n_rejected, n_skipped, not_applicable);
+	printf("test_data_kernel: %d results agree with the kernel (%d in the low 32 bits only), "
+	       "%d error cases refused by it too, %d differ; %d refused by the verifier, "
+	       "%d not expressible, %d nokernel\n", n_agree, n_low_only, n_refused_too, n_differ,
+	       n_rejected, n_skipped, not_applicable);
 	free(tests);
 	data_free(&cases);
 	return rc;
