@@ -168,7 +168,8 @@ static char vlog[1 << 16];
 
 /* Build and load the case's program: the fd; -1 if the verifier refuses it
  * (its log in vlog); -2 if the kernel cannot express the case (why says
- * why).  kp->data is the packet to run it on (the caller frees it). */
+ * why).  With an fd, kp->data is the packet to run it on (run_once frees
+ * it); without, it is NULL. */
 static int load_case(const struct data_case *c, bool high, struct kprog *kp, char *why,
 		     size_t whylen)
 {
@@ -189,6 +190,8 @@ static int load_case(const struct data_case *c, bool high, struct kprog *kp, cha
 		vlog[0] = 0;
 		bpf_prog_load(kp->type, "jn_data", "GPL", (const struct bpf_insn *)kp->insns, kp->n,
 			      &lopts);
+		free(kp->data);
+		kp->data = NULL;
 		fd = -1;
 	}
 	free(kp->insns);
