@@ -1,2 +1,5 @@
 /* commands.h - every subcommand, one line each (no include guard: X-macro). */
 CMD(asm)
+CMD(run)
+CMD(check)
+CMD(gen)

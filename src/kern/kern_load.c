@@ -107,6 +107,11 @@ static int load_object(struct jn_kern *k, char *err, size_t errlen)
 	for (size_t i = 0; i < k->n_progs; i++)
 		if (bpf_program__autoload(k->progs[i].prog))
 			bpf_program__set_log_buf(k->progs[i].prog, k->log, LOG_SIZE);
+	/* The oracle's maps are private to the run: never pin or reuse pinned
+	 * maps (xdp-filter's objects ask for LIBBPF_PIN_BY_NAME). */
+	struct bpf_map *map;
+	bpf_object__for_each_map(map, k->obj)
+		bpf_map__set_pin_path(map, NULL);
 	kern_warn_reset();
 	ret = bpf_object__load(k->obj);
 	if (!ret)

@@ -139,18 +139,21 @@ L_GOTOL:
 #undef JCC32
 
 	/* ---- loads and stores ---- */
-#define LDX(id, sz, type, ext) L_##id: { \
+/* The slow path returns the loaded bytes zero-extended (or, for the XDP
+ * context's data/data_end/data_meta, a full 64-bit pointer): only the
+ * sign-extending forms convert it further. */
+#define LDX(id, sz, type, ext, slow_ext) L_##id: { \
 	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v; \
 	if (jn_likely(IN(a, sz))) { type t; memcpy(&t, (void *)(uintptr_t)a, sz); v = ext t; } \
-	else { if ((rc = jn_vm_slow_load(run, PC(), a, sz, &v))) return rc; v = ext (type)v; } \
+	else { if ((rc = jn_vm_slow_load(run, PC(), a, sz, &v))) return rc; v = slow_ext; } \
 	DST = v; NEXT(); }
-	LDX(LDXB, 1, uint8_t, (uint64_t))
-	LDX(LDXH, 2, uint16_t, (uint64_t))
-	LDX(LDXW, 4, uint32_t, (uint64_t))
-	LDX(LDXDW, 8, uint64_t, (uint64_t))
-	LDX(LDXSB, 1, int8_t, (uint64_t)(int64_t))
-	LDX(LDXSH, 2, int16_t, (uint64_t)(int64_t))
-	LDX(LDXSW, 4, int32_t, (uint64_t)(int64_t))
+	LDX(LDXB, 1, uint8_t, (uint64_t), v)
+	LDX(LDXH, 2, uint16_t, (uint64_t), v)
+	LDX(LDXW, 4, uint32_t, (uint64_t), v)
+	LDX(LDXDW, 8, uint64_t, (uint64_t), v)
+	LDX(LDXSB, 1, int8_t, (uint64_t)(int64_t), (uint64_t)(int64_t)(int8_t)v)
+	LDX(LDXSH, 2, int16_t, (uint64_t)(int64_t), (uint64_t)(int64_t)(int16_t)v)
+	LDX(LDXSW, 4, int32_t, (uint64_t)(int64_t), (uint64_t)(int64_t)(int32_t)v)
 #undef LDX
 #define STORE(id, sz, type, val) L_##id: { \
 	uint64_t a = DST + (uint64_t)(int64_t)ip->off; \
