@@ -20,8 +20,9 @@ int JN_INTERP_FN(struct jn_vm_run *run, uint64_t *R, uint32_t start, int depth)
 	const struct jn_vinsn *code = vm->code, *ip = code + start;
 	uint64_t plo = (uint64_t)(uintptr_t)run->data_meta;
 	uint64_t phi = (uint64_t)(uintptr_t)run->data_end;
-	const uint64_t slo = (uint64_t)(uintptr_t)run->stack;
-	const uint64_t shi = slo + sizeof(run->stack);
+	/* this frame's 512 bytes and every caller's frame above it */
+	const uint64_t slo = R[10] - JN_ISA_STACK;
+	const uint64_t shi = (uint64_t)(uintptr_t)run->stack + sizeof(run->stack);
 	int rc;
 
 #if JN_COUNT

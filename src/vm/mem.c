@@ -111,8 +111,10 @@ void *jn_vm_mem(struct jn_vm_run *run, uint64_t addr, uint64_t size, bool write)
 
 	if (size == 0)
 		return (void *)(uintptr_t)addr;
+	const uint8_t *frame_lo = run->stack + sizeof(run->stack) - (size_t)(run->depth + 1) * JN_ISA_STACK;
+
 	if (in_range(addr, size, run->data_meta, run->data_end) ||
-	    in_range(addr, size, run->stack, run->stack + sizeof(run->stack)))
+	    in_range(addr, size, frame_lo, run->stack + sizeof(run->stack)))
 		return (void *)(uintptr_t)addr;
 	if (size <= UINT32_MAX && o->check_mem && o->check_mem(o->user, addr, (uint32_t)size, write) == 0)
 		return (void *)(uintptr_t)addr;

@@ -70,6 +70,20 @@ static int decode_lddw(struct jn_vm *vm, uint32_t pc, enum jn_op op, struct jn_v
 	return 0;
 }
 
+/* A memory access whose base register is the frame pointer. */
+static bool is_r10_access(const struct jn_insn *in, enum jn_op op)
+{
+	switch (jn_isa_info[op].form) {
+	case JN_FORM_LDX: case JN_FORM_LDXSX:
+		return in->src == 10;
+	case JN_FORM_ST: case JN_FORM_STX: case JN_FORM_ATOMIC: case JN_FORM_AFETCH:
+	case JN_FORM_AXCHG: case JN_FORM_ACMPXCHG:
+		return in->dst == 10;
+	default:
+		return false;
+	}
+}
+
 static int decode_one(struct jn_vm *vm, uint32_t pc, char *err, size_t errlen)
 {
 	const struct jn_insn *in = &vm->insns[pc];
@@ -82,6 +96,12 @@ static int decode_one(struct jn_vm *vm, uint32_t pc, char *err, size_t errlen)
 	v->off = in->off;
 	v->imm = (uint64_t)(int64_t)in->imm;
 	v->back = 0;
+	if (is_r10_access(in, op) && (in->off < -JN_ISA_STACK ||
+				      in->off + (int)jn_isa_size(in->code) > 0))
+		return jn_errf(err, errlen, EACCES,
+			       "pc %u: %s of %u bytes at r10%+d outside the stack frame (r10-512..r10)",
+			       pc, jn_isa_info[op].form == JN_FORM_LDX || jn_isa_info[op].form == JN_FORM_LDXSX
+			       ? "load" : "store", jn_isa_size(in->code), in->off);
 	switch (jn_isa_info[op].form) {
 	case JN_FORM_JA:
 	case JN_FORM_JCC_K:
@@ -121,7 +141,7 @@ static uint32_t function_depth(const struct jn_vm *vm, uint32_t lo, uint32_t hi)
 		int64_t o = 0;
 
 		if ((form == JN_FORM_LDX || form == JN_FORM_LDXSX) && in->src == 10)
-			o = in->off - (int64_t)jn_isa_size(in->code);
+			o = in->off;
 		else if ((form == JN_FORM_ST || form == JN_FORM_STX || form == JN_FORM_ATOMIC ||
 			  form == JN_FORM_AFETCH || form == JN_FORM_AXCHG || form == JN_FORM_ACMPXCHG) &&
 			 in->dst == 10)

@@ -13,6 +13,7 @@
 
 #include "base/base.h"
 #include "xdp_internal.h"
+#include "vm_internal.h"
 
 static int check_mem(void *user, uint64_t addr, uint32_t size, bool write)
 {
@@ -234,13 +235,9 @@ void jn_xdp_init_env(const struct jn_obj *obj, struct jn_maps_init_env *env)
 	env->user = (void *)obj;
 }
 
-int jn_xdp_run(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_ns,
-	       struct jn_xdp_result *res, bool count)
+int jn_xdp_begin(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_ns,
+		 struct jn_xdp_result *res)
 {
-	struct jn_vm_run *run = &x->run;
-	uint64_t r0 = XDP_ABORTED;
-	int rc;
-
 	res->err = 0;
 	res->errmsg[0] = 0;
 	res->redirect_kind = JN_REDIR_NONE;
@@ -253,9 +250,7 @@ int jn_xdp_run(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_n
 			 JN_XDP_MIN_LEN, JN_XDP_MAX_DATA);
 		return res->err;
 	}
-	if (!x->first_ns)
-		x->first_ns = ts_ns;
-	x->now_ns = ts_ns;
+	jn_xdp_set_clock(x, ts_ns);
 	x->nondet = 0;
 	x->redir_kind = JN_REDIR_NONE;
 	x->scratch_used = 0;
@@ -264,12 +259,18 @@ int jn_xdp_run(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_n
 		memset(x->low_water, 0, (size_t)(x->frame + JN_XDP_HEADROOM - x->low_water));
 	x->low_water = x->frame + JN_XDP_HEADROOM;
 	memcpy(x->frame + JN_XDP_HEADROOM, pkt, len);
-	jn_vm_run_init_xdp(run, x->vms[x->entry], x->frame, sizeof(x->frame), JN_XDP_HEADROOM, len,
+	jn_vm_run_init_xdp(&x->run, x->vms[x->entry], x->frame, sizeof(x->frame), JN_XDP_HEADROOM, len,
 			   JN_XDP_FRAME_SZ);
-	run->ingress_ifindex = x->ingress_ifindex;
-	run->rx_queue_index = x->rx_queue_index;
-	run->egress_ifindex = 0;
-	rc = jn_vm_exec(run, &r0, count);
+	x->run.ingress_ifindex = x->ingress_ifindex;
+	x->run.rx_queue_index = x->rx_queue_index;
+	x->run.egress_ifindex = 0;
+	return 0;
+}
+
+void jn_xdp_finish(struct jn_xdp *x, int rc, uint64_t r0, struct jn_xdp_result *res)
+{
+	struct jn_vm_run *run = &x->run;
+
 	res->insns = run->insns;
 	res->retval = r0;
 	res->nondet = x->nondet;
@@ -280,7 +281,7 @@ int jn_xdp_run(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_n
 		res->action = XDP_ABORTED;
 		res->err = rc;
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", run->errmsg);
-		return 0;
+		return;
 	}
 	/* the kernel treats unknown return codes as XDP_ABORTED after warning */
 	res->action = r0 > XDP_REDIRECT ? XDP_ABORTED : (int)r0;
@@ -288,7 +289,45 @@ int jn_xdp_run(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_n
 		res->redirect_kind = x->redir_kind;
 		res->redirect_target = x->redir_target;
 	}
+}
+
+int jn_xdp_run(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_ns,
+	       struct jn_xdp_result *res, bool count)
+{
+	uint64_t r0 = XDP_ABORTED;
+	int rc = jn_xdp_begin(x, pkt, len, ts_ns, res);
+
+	if (rc)
+		return rc;
+	rc = jn_vm_exec(&x->run, &r0, count);
+	jn_xdp_finish(x, rc, r0, res);
 	return 0;
+}
+
+void jn_xdp_set_clock(struct jn_xdp *x, uint64_t ts_ns)
+{
+	if (!x->first_ns)
+		x->first_ns = ts_ns;
+	x->now_ns = ts_ns;
+}
+
+struct jn_vm_run *jn_xdp_run_state(struct jn_xdp *x) { return &x->run; }
+const struct jn_helper *jn_xdp_helpers(const struct jn_xdp *x) { return x->helpers; }
+void jn_xdp_clear_redirect(struct jn_xdp *x) { x->redir_kind = JN_REDIR_NONE; }
+
+int jn_xdp_map_index(const struct jn_xdp *x, uint64_t ptr)
+{
+	for (size_t i = 0; i < x->n_maps; i++)
+		if ((uint64_t)(uintptr_t)x->maps[i] == ptr)
+			return (int)i;
+	return -1;
+}
+
+uint32_t jn_xdp_func_stack(const struct jn_vm *vm, uint32_t pc)
+{
+	if (pc >= vm->n)
+		return 0;
+	return pc == 0 ? vm->depth0 : vm->frame_depth[pc];
 }
 
 size_t jn_xdp_nmaps(const struct jn_xdp *x) { return x->n_maps; }

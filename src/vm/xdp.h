@@ -69,6 +69,26 @@ void jn_xdp_init_env(const struct jn_obj *obj, struct jn_maps_init_env *env);
 int jn_xdp_run(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_ns,
 	       struct jn_xdp_result *res, bool count);
 
+/* The two halves of jn_xdp_run, for engines that run a packet their own way
+ * (the trace executor): _begin lays the packet into the frame and resets the
+ * per-packet state (-EINVAL for a length XDP never sees, as jn_xdp_run);
+ * _finish fills res from the run state, the fault rc (0: none) and r0. */
+int jn_xdp_begin(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_ns,
+		 struct jn_xdp_result *res);
+void jn_xdp_finish(struct jn_xdp *x, int rc, uint64_t r0, struct jn_xdp_result *res);
+/* The run state _begin prepared (frame, stack, context); owned by x. */
+struct jn_vm_run *jn_xdp_run_state(struct jn_xdp *x);
+/* Set the virtual clock as a packet arriving at ts_ns would. */
+void jn_xdp_set_clock(struct jn_xdp *x, uint64_t ts_ns);
+/* Forget a redirect target set by a helper during this packet. */
+void jn_xdp_clear_redirect(struct jn_xdp *x);
+/* The helper table (JN_VM_MAX_HELPERS entries, indexed by helper id). */
+const struct jn_helper *jn_xdp_helpers(const struct jn_xdp *x);
+/* Index of the map whose program-side pointer (lddw map value) is ptr, or -1. */
+int jn_xdp_map_index(const struct jn_xdp *x, uint64_t ptr);
+/* Stack bytes the function starting at pc uses (zeroed at its entry). */
+uint32_t jn_xdp_func_stack(const struct jn_vm *vm, uint32_t pc);
+
 size_t jn_xdp_nmaps(const struct jn_xdp *x);
 struct jn_map *jn_xdp_map(struct jn_xdp *x, size_t i);
 /* {"<name>": <jn_map_dump_json>, ...} for every map; caller owns. */
