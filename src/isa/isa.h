@@ -24,6 +24,7 @@ enum {
 	JN_ISA_NREGS = 11,       /* r0..r10 */
 	JN_ISA_STACK = 512,      /* bytes of stack per frame */
 	JN_ISA_MAX_INSNS = 1000000,
+	JN_ISA_TEXT_MAX = 80,    /* holds any one disassembled instruction */
 };
 
 /* Operand kinds / disassembly shapes named in the table's "form" column. */
@@ -83,23 +84,35 @@ enum jn_op jn_isa_decode(const struct jn_insn *insn);
 
 /* Validation of a whole program.  Returns 0, or -EINVAL with a one-line
  * message in err ("pc 12: unknown opcode 0xff").  Checks: known opcode and
- * selector, registers in range, no write to r10, reserved fields zero, jump
- * and call targets inside the program and not into the middle of an lddw,
- * complete lddw pairs, last instruction a jump or exit. */
+ * selector, registers in range, no write to r10, reserved fields zero, no
+ * constant divisor 0 or out-of-width shift count (the kernel refuses both),
+ * jump, call and function-address targets inside the program and not into
+ * the middle of an lddw, complete lddw pairs, last instruction exit or an
+ * unconditional jump.  Linear in n. */
 int jn_isa_validate(const struct jn_insn *insns, size_t n, char *err, size_t errlen);
 
-/* Disassemble one instruction (two slots for lddw) in llvm-objdump syntax,
- * e.g. "r0 = *(u32 *)(r1 + 0x4)".  Returns the number of slots used (1 or 2),
- * or -EINVAL for an invalid/truncated instruction (buf then says why). */
+/* Disassemble one instruction (two slots for lddw) exactly as
+ * llvm-objdump-19 -d --mcpu=v4 prints it, e.g. "w0 = *(u32 *)(r1 + 0x4)"
+ * (32-bit operands as wN), without the " <label>" after jumps.  Returns the
+ * number of slots used (1 or 2), or -EINVAL for an invalid or truncated
+ * instruction (buf then says why).  JN_ISA_TEXT_MAX bytes always suffice;
+ * a shorter buf gets a truncated, terminated text. */
 int jn_isa_disasm(const struct jn_insn *insns, size_t n, size_t pc, char *buf, size_t buflen);
 
-/* Disassemble a program to f, one line per instruction: "     pc:\t<hex>\t<text>". */
+/* Disassemble a program to f, one line per instruction, exactly as
+ * llvm-objdump -d prints it without symbols: "%8zu:\t<hex bytes>\t<text>".
+ * Undecodable slots print as "<unknown>".  Returns 0, or -EIO if writing
+ * failed. */
 int jn_isa_dump(FILE *f, const struct jn_insn *insns, size_t n);
 
-/* Assemble text in llvm-objdump syntax (one instruction per line; ';' or '#'
- * starts a comment; "name:" lines define labels usable as "goto name").
- * On success *out is a malloc'd array (caller frees) and *n its slot count.
- * Returns 0 or -EINVAL with "line N: ..." in err. */
+/* Assemble text in llvm-objdump syntax (one instruction per line; ';', '#'
+ * or "//" starts a comment; "name:" defines a label usable as a jump target,
+ * "goto name", "gotol name", and "call name" for a bpf-to-bpf call).  Also
+ * takes what llvm-mc takes besides: decimal and octal numbers, rN for wN
+ * in narrow loads and stores.  Does not validate the program.
+ * On success *out is a malloc'd array (caller frees; NULL if the text has
+ * no instructions) and *n its slot count.  Returns 0 or -EINVAL (-ENOMEM,
+ * -E2BIG) with "line N: ..." in err. */
 int jn_isa_assemble(const char *text, struct jn_insn **out, size_t *n, char *err, size_t errlen);
 
 #endif

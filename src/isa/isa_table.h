@@ -8,6 +8,8 @@
  *         SRC (insn.src == selval)
  * form    operand kind and disassembly shape (enum jn_isa_form in isa.h)
  * text    the operator or mnemonic llvm-objdump prints for the form
+ *         (lddw lines name the kind of value instead: llvm prints
+ *         "r1 = 0x2a ll" for imm64 and "ld_pseudo r1, 0x1, 0x5" for the rest)
  *
  * This list generates the opcode enum, the names, the decoder/validator, the
  * disassembler, the assembler and the interpreter's dispatch table.  Add an
