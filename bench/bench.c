@@ -78,7 +78,7 @@ static int instantiate(const char *objpath, const char *maps, struct inst *in)
 	if (!rc)
 		rc = jn_xdp_open(in->obj, NULL, NULL, &in->x, err, sizeof(err));
 	if (!rc && maps) {
-		jn_xdp_init_env(in->obj, &env);
+		jn_xdp_init_env(in->x, &env);
 		rc = jn_maps_init_load(maps, &env, &init, err, sizeof(err));
 		if (!rc)
 			rc = jn_xdp_apply_init(in->x, init, err, sizeof(err));

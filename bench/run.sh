@@ -26,7 +26,7 @@ fi
 echo
 echo "traffic generator: 1,000,000 packets to a pcap (median of 3; target < 2 s):"
 for i in 1 2 3; do
-	/usr/bin/time -f "%e" $B/jitnic gen --count 1000000 --seed $i -o /tmp/jn_bench_gen.pcap 2>&1 >/dev/null | tail -1
+	/usr/bin/time -f "%e" $B/jitnic gen --count 1000000 --seed $i --out /tmp/jn_bench_gen.pcap 2>&1 >/dev/null | tail -1
 done | median > /tmp/jn_bench_gen
 g=$(cat /tmp/jn_bench_gen)
 awk -v s="$g" 'BEGIN { printf "| packets | seconds | packets/s |\n| 1000000 | %.3f | %.0f |\n", s, 1000000 / s }'

@@ -10,7 +10,7 @@ M=progs/simple_firewall.maps.json
 D=build/demo
 mkdir -p $D
 echo "== 1. traffic: 20000 packets, 'internet' profile (Zipf flows, IMIX sizes, some malformed)"
-$J gen --profile internet --count 20000 --seed 7 -o $D/traffic.pcap
+$J gen --profile internet --count 20000 --seed 7 --out $D/traffic.pcap
 echo
 echo "== 2. the program: $P"
 $J info $P

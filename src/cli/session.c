@@ -22,7 +22,7 @@ int jn_session_open(struct jn_session *s, const struct jn_session_opts *o, char 
 	if (rc)
 		goto fail;
 	if (o->maps_path) {
-		jn_xdp_init_env(s->obj, &env);
+		jn_xdp_init_env(s->xdp, &env);
 		rc = jn_maps_init_load(o->maps_path, &env, &s->init, err, errlen);
 	} else {
 		s->init = jn_maps_init_empty();

@@ -171,6 +171,11 @@ static int apply_entry(struct jn_xdp *x, const struct jn_maps_entry *e, char *er
 
 	if (i < 0)
 		return jn_errf(err, errlen, ENOENT, "maps: object %s has no map %s", x->obj->path, e->map);
+	if (e->value_len != jn_map_sys_value_size(x->maps[i]) ||
+	    (e->key && e->key_len != jn_map_spec(x->maps[i])->key_size))
+		return jn_errf(err, errlen, EINVAL, "maps: map %s: entry of %u/%u bytes, map takes %u/%zu",
+			       e->map, e->key_len, e->value_len, jn_map_spec(x->maps[i])->key_size,
+			       jn_map_sys_value_size(x->maps[i]));
 	if (e->key)
 		rc = jn_map_sys_update(x->maps[i], e->key, e->value, BPF_ANY);
 	else
@@ -213,31 +218,33 @@ int jn_xdp_apply_init(struct jn_xdp *x, const struct jn_maps_init *init, char *e
 
 static const struct jn_map_spec *init_map_by_name(void *user, const char *name)
 {
-	const struct jn_obj *obj = user;
-	int i = jn_obj_find_map(obj, name);
-	return i < 0 ? NULL : &obj->maps[i].spec;
+	struct jn_xdp *x = user;
+	int i = jn_obj_find_map(x->obj, name);
+	return i < 0 || (size_t)i >= x->n_maps ? NULL : jn_map_spec(x->maps[i]);
 }
 
 static long init_prog_by_name(void *user, const char *name)
 {
-	const struct jn_obj *obj = user;
+	struct jn_xdp *x = user;
 
-	for (size_t i = 0; i < obj->n_progs; i++)
-		if (!strcmp(obj->progs[i].name, name) || !strcmp(obj->progs[i].sec, name))
+	for (size_t i = 0; i < x->obj->n_progs; i++)
+		if (!strcmp(x->obj->progs[i].name, name) || !strcmp(x->obj->progs[i].sec, name))
 			return (long)i;
 	return -ENOENT;
 }
 
-void jn_xdp_init_env(const struct jn_obj *obj, struct jn_maps_init_env *env)
+void jn_xdp_init_env(struct jn_xdp *x, struct jn_maps_init_env *env)
 {
 	env->map_by_name = init_map_by_name;
 	env->prog_by_name = init_prog_by_name;
-	env->user = (void *)obj;
+	env->user = x;
 }
 
 int jn_xdp_begin(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_ns,
 		 struct jn_xdp_result *res)
 {
+	struct jn_vm_run *run = &x->run;
+
 	res->err = 0;
 	res->errmsg[0] = 0;
 	res->redirect_kind = JN_REDIR_NONE;
@@ -259,11 +266,11 @@ int jn_xdp_begin(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts
 		memset(x->low_water, 0, (size_t)(x->frame + JN_XDP_HEADROOM - x->low_water));
 	x->low_water = x->frame + JN_XDP_HEADROOM;
 	memcpy(x->frame + JN_XDP_HEADROOM, pkt, len);
-	jn_vm_run_init_xdp(&x->run, x->vms[x->entry], x->frame, sizeof(x->frame), JN_XDP_HEADROOM, len,
+	jn_vm_run_init_xdp(run, x->vms[x->entry], x->frame, sizeof(x->frame), JN_XDP_HEADROOM, len,
 			   JN_XDP_FRAME_SZ);
-	x->run.ingress_ifindex = x->ingress_ifindex;
-	x->run.rx_queue_index = x->rx_queue_index;
-	x->run.egress_ifindex = 0;
+	run->ingress_ifindex = x->ingress_ifindex;
+	run->rx_queue_index = x->rx_queue_index;
+	run->egress_ifindex = 0;
 	return 0;
 }
 

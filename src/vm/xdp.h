@@ -62,8 +62,9 @@ void jn_xdp_close(struct jn_xdp *x);
 
 /* Fill maps, routes, interfaces and ctx fields from a parsed maps file. */
 int jn_xdp_apply_init(struct jn_xdp *x, const struct jn_maps_init *init, char *err, size_t errlen);
-/* The environment jn_maps_init_load needs to parse a maps file for obj. */
-void jn_xdp_init_env(const struct jn_obj *obj, struct jn_maps_init_env *env);
+/* The environment jn_maps_init_load needs to parse a maps file for x's
+ * maps (their specs as created: per-CPU maps know their CPU count). */
+void jn_xdp_init_env(struct jn_xdp *x, struct jn_maps_init_env *env);
 
 /* Run one packet (len bytes, arriving at ts_ns on the virtual clock). */
 int jn_xdp_run(struct jn_xdp *x, const uint8_t *pkt, uint32_t len, uint64_t ts_ns,
