@@ -136,7 +136,13 @@ bool jn_cli_tty(void)
 
 void jn_cli_progress(const char *label, uint64_t done, uint64_t total)
 {
-	if (!jn_cli_tty() || (done & 0x3fff))
+	static int tty = -1;
+
+	if (done & 0x3fff)
+		return;
+	if (tty < 0)
+		tty = jn_cli_tty();
+	if (!tty)
 		return;
 	if (total)
 		fprintf(stderr, "\r%s %llu/%llu (%llu%%)", label, (unsigned long long)done,

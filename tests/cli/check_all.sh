@@ -1,0 +1,54 @@
+#!/bin/sh
+# check_all.sh - the kernel oracle over the whole workload: every program in
+# progs/ (with its maps file) and every XDP program in Debian's libxdp1
+# objects, over every shared capture and generated traffic of each profile.
+# jitnic check must agree with the kernel on every packet and on every map.
+# Skips (exit 0, one line) where bpf() is refused.
+cd "$(dirname "$0")/../.."
+J=${JITNIC_BUILD:-build}/jitnic
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+runs=0
+
+# under the sanitizer build, generated traffic is smaller
+N=3000
+[ "${JITNIC_BUILD:-build}" = build-san ] && N=600
+
+probe=$($J check build/progs/ipv6_filter.o ../shared/data/pcaps/gopacket_test_dns.pcap 2>&1)
+case "$probe" in
+*"oracle unavailable"*) echo "check_all: skipped: $probe"; exit 0 ;;
+esac
+
+for prof in internet datacenter attack malformed adversarial churn imix; do
+	$J gen --profile $prof --count $N --seed 11 --out "$T/$prof.pcap" >/dev/null || { echo "gen $prof failed"; exit 1; }
+done
+
+check() {  # obj pcap [maps]
+	runs=$((runs + 1))
+	if [ -n "$3" ]; then out=$($J check "$1" "$2" --maps "$3" 2>&1); else out=$($J check "$1" "$2" 2>&1); fi
+	case "$out" in
+	*"OK: jitnic agrees"*) ;;
+	*) fail=$((fail + 1)); echo "FAIL: check $1 $2 $3"; echo "$out" | head -12 ;;
+	esac
+}
+
+for p in build/progs/*.o; do
+	n=$(basename "$p" .o)
+	for c in ../shared/data/pcaps/*.pcap "$T"/*.pcap; do
+		check "$p" "$c" "progs/$n.maps.json"
+	done
+done
+
+for o in /usr/lib/x86_64-linux-gnu/bpf/*.o; do
+	case $(basename "$o") in xdpdump_bpf.o) continue ;; esac  # fentry/fexit only, no XDP program
+	for c in ../shared/data/pcaps/*.pcap "$T/internet.pcap" "$T/malformed.pcap"; do
+		check "$o" "$c"
+		case $(basename "$o") in  # xdp-filter with rules: tests/maps/xdpfilt_<kind>.maps.json
+		xdpfilt_*) k=$(basename "$o" .o); check "$o" "$c" "tests/maps/xdpfilt_${k#xdpfilt_???_}.maps.json" ;;
+		esac
+	done
+done
+
+echo "check_all: $((runs - fail)) of $runs object/capture pairs agree with the kernel on every packet and map"
+[ "$fail" = 0 ]
