@@ -1,0 +1,132 @@
+/* cache.c - the NIC's trace cache: capacity in traces and in IR
+ * instructions, replacement by LRU, LFU, FIFO, random (seeded), CLOCK
+ * (second chance) or Belady's optimal policy (evict the trace whose path
+ * comes back last; needs the future, jn_nic_opts.future). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nic_internal.h"
+
+static const char *const pol_names[] = {
+#define P_(e, nm) nm,
+	JN_NIC_POLICIES(P_)
+#undef P_
+};
+
+const char *jn_nic_policy_name(int p) { return p >= 0 && p < JN_POL__COUNT ? pol_names[p] : "?"; }
+
+int jn_nic_policy_parse(const char *name)
+{
+	for (int p = 0; p < JN_POL__COUNT; p++)
+		if (!strcmp(name, pol_names[p]))
+			return p;
+	return -1;
+}
+
+static uint64_t rnd(struct jn_nic *n)
+{
+	uint64_t z = (n->rng += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static size_t victim(struct jn_nic *n)
+{
+	size_t v = 0;
+
+	switch (n->o.policy) {
+	case JN_POL_RANDOM:
+		return (size_t)(rnd(n) % n->nent);
+	case JN_POL_CLOCK:
+		for (;;) {
+			if (n->hand >= n->nent)
+				n->hand = 0;
+			if (!n->ent[n->hand].ref)
+				return n->hand;
+			n->ent[n->hand++].ref = false;
+		}
+	default:
+		break;
+	}
+	for (size_t i = 1; i < n->nent; i++) {
+		const struct centry *a = &n->ent[i], *b = &n->ent[v];
+		bool better;
+		switch (n->o.policy) {
+		case JN_POL_LFU:
+			better = a->uses < b->uses || (a->uses == b->uses && a->last < b->last);
+			break;
+		case JN_POL_FIFO:
+			better = a->inserted < b->inserted;
+			break;
+		case JN_POL_BELADY:
+			better = n->paths[a->path].next_use > n->paths[b->path].next_use;
+			break;
+		default:
+			better = a->last < b->last;
+		}
+		if (better)
+			v = i;
+	}
+	return v;
+}
+
+static void evict(struct jn_nic *n, size_t v)
+{
+	struct centry *e = &n->ent[v];
+
+	n->paths[e->path].cached = false;
+	n->paths[e->path].evicted = true;
+	n->ops_cached -= e->t->info.ops;
+	jn_trace_free(e->t);
+	n->ent[v] = n->ent[--n->nent];
+	n->st.evictions++;
+}
+
+int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
+{
+	struct centry *e;
+
+	if (n->o.cap_ops && t->info.ops > n->o.cap_ops) {
+		jn_trace_free(t);
+		return 0;
+	}
+	while (n->nent && ((n->o.capacity && n->nent >= n->o.capacity) ||
+			   (n->o.cap_ops && n->ops_cached + t->info.ops > n->o.cap_ops)))
+		evict(n, victim(n));
+	if (n->nent == n->capent) {
+		size_t cap = n->capent ? 2 * n->capent : 16;
+		struct centry *ne = realloc(n->ent, cap * sizeof(*ne));
+		if (!ne) {
+			jn_trace_free(t);
+			return -ENOMEM;
+		}
+		n->ent = ne;
+		n->capent = cap;
+	}
+	e = &n->ent[n->nent++];
+	e->t = t;
+	e->path = pi;
+	e->last = e->inserted = n->tick;
+	e->uses = 1;
+	e->ref = true;
+	n->ops_cached += t->info.ops;
+	n->paths[pi].cached = true;
+	n->paths[pi].installed_once = true;
+	n->st.installs++;
+	n->st.guards_sum += t->info.guards;
+	n->st.body_sum += t->info.body;
+	n->st.ops_sum += t->info.ops;
+	n->st.path_sum += t->info.path_insns;
+	return 0;
+}
+
+void jn_nic_cache_free(struct jn_nic *n)
+{
+	for (size_t i = 0; i < n->nent; i++)
+		jn_trace_free(n->ent[i].t);
+	free(n->ent);
+	n->ent = NULL;
+	n->nent = n->capent = 0;
+}

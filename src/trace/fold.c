@@ -1,0 +1,74 @@
+/* fold.c - constant folding and algebraic simplification, run on every
+ * instruction as it is emitted (LuaJIT's FOLD stage, in miniature).
+ *
+ * What it does: an ALU instruction whose operands are all constants becomes
+ * a constant; x+0, x-0, x|0, x^0, x<<0, x>>0, x*1 become x; x & mask
+ * becomes x when x's width (bytes it can occupy) fits inside the mask; a
+ * 32-bit move or le16/le32/le64 of a value that already fits becomes it.
+ * Assumes: operands precede the instruction; widths are conservative (a
+ * value of width w is < 2^(8w)).
+ */
+#include "isa/isa.h"
+#include "trace_internal.h"
+
+static bool is_k(const struct jn_trace *t, int32_t r, uint64_t *v)
+{
+	if (r < 0 || t->ir[r].op != JN_TIR_KINT)
+		return false;
+	*v = (uint64_t)t->ir[r].k;
+	return true;
+}
+
+static bool fits(const struct jn_trace *t, int32_t r, unsigned bytes)
+{
+	return t->ir[r].width <= bytes;
+}
+
+static int identity(const struct jn_tbuild *b, const struct jn_tins *in)
+{
+	const struct jn_trace *t = b->t;
+	uint64_t kb;
+	bool is32 = in->k >= JN_OP_ADD32_K && in->k <= JN_OP_ARSH32_X;
+
+	if (in->b < 0 || !is_k(t, in->b, &kb))
+		return -1;
+	if (is32 && !fits(t, in->a, 4))
+		return -1;
+	switch (in->k) {
+	case JN_OP_ADD64_X: case JN_OP_SUB64_X: case JN_OP_OR64_X: case JN_OP_XOR64_X:
+	case JN_OP_LSH64_X: case JN_OP_RSH64_X: case JN_OP_ARSH64_X:
+	case JN_OP_ADD32_X: case JN_OP_SUB32_X: case JN_OP_OR32_X: case JN_OP_XOR32_X:
+	case JN_OP_LSH32_X: case JN_OP_RSH32_X:
+		return kb == 0 ? in->a : -1;
+	case JN_OP_MUL64_X: case JN_OP_MUL32_X:
+		return kb == 1 ? in->a : -1;
+	case JN_OP_AND64_X: case JN_OP_AND32_X: {
+		unsigned w = t->ir[in->a].width;
+		uint64_t m = w >= 8 ? ~0ULL : (1ULL << (8 * w)) - 1;
+		return (kb & m) == m ? in->a : -1;
+	}
+	default:
+		return -1;
+	}
+}
+
+int jn_tfold(struct jn_tbuild *b, struct jn_tins *in)
+{
+	const struct jn_trace *t = b->t;
+	uint64_t ka, kb = 0;
+
+	if (in->op != JN_TIR_ALU)
+		return -1;
+	if (is_k(t, in->a, &ka) && (in->b < 0 || is_k(t, in->b, &kb)))
+		return jn_tb_const(b, jn_trace_alu((int)in->k, ka, kb));
+	switch (in->k) {
+	case JN_OP_MOV32_X: case JN_OP_LE32:
+		return fits(t, in->a, 4) ? in->a : -1;
+	case JN_OP_LE16:
+		return fits(t, in->a, 2) ? in->a : -1;
+	case JN_OP_LE64:
+		return in->a;
+	default:
+		return identity(b, in);
+	}
+}

@@ -1,0 +1,327 @@
+/* nic.c - the JITNIC NIC/host model: each packet first tries the traces in
+ * the NIC's cache; on a miss the host records the packet's path (a dry
+ * run), runs the interpreter for the real result, and installs the trace
+ * unless the admission policy holds it back.  Statistics: hits, cold and
+ * capacity misses, evictions, re-traces, distinct paths, aborts by reason,
+ * trace sizes, executed instructions, host time, thrashing windows. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "base/base.h"
+#include "nic_internal.h"
+
+long jn_nic_path_get(struct jn_nic *n, uint64_t hash)
+{
+	size_t mask, i;
+
+	if (2 * (n->npaths + 1) > n->index_cap) {
+		size_t cap = n->index_cap ? 2 * n->index_cap : 256;
+		int64_t *ix = calloc(cap, sizeof(*ix));
+		if (!ix)
+			return -ENOMEM;
+		for (size_t p = 0; p < n->npaths; p++) {
+			i = (size_t)(n->paths[p].hash * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
+			while (ix[i])
+				i = (i + 1) & (cap - 1);
+			ix[i] = (int64_t)p + 1;
+		}
+		free(n->index);
+		n->index = ix;
+		n->index_cap = cap;
+	}
+	mask = n->index_cap - 1;
+	i = (size_t)(hash * 0x9e3779b97f4a7c15ULL >> 20) & mask;
+	while (n->index[i]) {
+		if (n->paths[n->index[i] - 1].hash == hash)
+			return (long)(n->index[i] - 1);
+		i = (i + 1) & mask;
+	}
+	if (n->npaths == n->cappaths) {
+		size_t cap = n->cappaths ? 2 * n->cappaths : 64;
+		struct npath *np = realloc(n->paths, cap * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		n->paths = np;
+		n->cappaths = cap;
+	}
+	memset(&n->paths[n->npaths], 0, sizeof(n->paths[0]));
+	n->paths[n->npaths].hash = hash;
+	n->paths[n->npaths].next_use = UINT64_MAX;
+	n->index[i] = (int64_t)n->npaths + 1;
+	return (long)n->npaths++;
+}
+
+static int belady_prepare(struct jn_nic *n, char *err, size_t errlen)
+{
+	const uint64_t *f = n->o.future;
+	size_t nf = n->o.n_future;
+
+	if (!f)
+		return jn_errf(err, errlen, EINVAL, "nic: the belady policy needs the future (jn_nic_future)");
+	n->next = malloc((nf ? nf : 1) * sizeof(*n->next));
+	if (!n->next)
+		return jn_errf(err, errlen, ENOMEM, "nic: out of memory");
+	/* next[i]: the next packet after i on the same path (backwards scan
+	 * with the path table's next_use as "last seen") */
+	for (size_t i = nf; i-- > 0;) {
+		long p;
+		if (!f[i]) {
+			n->next[i] = UINT64_MAX;
+			continue;
+		}
+		if ((p = jn_nic_path_get(n, f[i])) < 0)
+			return jn_errf(err, errlen, ENOMEM, "nic: out of memory");
+		n->next[i] = n->paths[p].next_use;
+		n->paths[p].next_use = i;
+	}
+	return 0;
+}
+
+int jn_nic_new(struct jn_xdp *x, const struct jn_nic_opts *o, struct jn_nic **out, char *err,
+	       size_t errlen)
+{
+	struct jn_nic *n = calloc(1, sizeof(*n));
+	int rc;
+
+	if (!n)
+		return jn_errf(err, errlen, ENOMEM, "nic: out of memory");
+	n->x = x;
+	if (o)
+		memcpy(&n->o, o, o->sz && o->sz < sizeof(n->o) ? o->sz : sizeof(n->o));
+	if (n->o.policy < 0 || n->o.policy >= JN_POL__COUNT) {
+		int p = n->o.policy;
+		free(n);
+		return jn_errf(err, errlen, EINVAL, "nic: unknown policy %d", p);
+	}
+	if (!n->o.admit_window)
+		n->o.admit_window = 1024;
+	if (!n->o.thrash_window)
+		n->o.thrash_window = 1024;
+	if (n->o.thrash_level <= 0)
+		n->o.thrash_level = 0.5;
+	n->rng = n->o.seed ? n->o.seed : 0x6e6963;
+	rc = jn_tracer_new(x, &n->tr, err, errlen);
+	if (!rc && n->o.policy == JN_POL_BELADY)
+		rc = belady_prepare(n, err, errlen);
+	if (rc) {
+		jn_nic_free(n);
+		return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+void jn_nic_free(struct jn_nic *n)
+{
+	if (!n)
+		return;
+	jn_nic_cache_free(n);
+	jn_tracer_free(n->tr);
+	for (size_t i = 0; i < n->npaths; i++)
+		free(n->paths[i].cond);
+	free(n->paths);
+	free(n->index);
+	free(n->next);
+	free(n);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void window(struct jn_nic *n, bool miss)
+{
+	n->win_pkts++;
+	n->win_miss += miss;
+	if (n->win_pkts < n->o.thrash_window)
+		return;
+	double frac = (double)n->win_miss / (double)n->win_pkts;
+	n->st.windows++;
+	if (frac >= n->o.thrash_level)
+		n->st.thrash_windows++;
+	if (frac > n->st.max_window_miss)
+		n->st.max_window_miss = frac;
+	n->win_pkts = n->win_miss = 0;
+}
+
+static bool admitted(struct jn_nic *n, struct npath *p)
+{
+	if (n->o.admit <= 1)
+		return true;
+	if (n->tick - p->admit_since >= n->o.admit_window || !p->admit_count) {
+		p->admit_since = n->tick;
+		p->admit_count = 0;
+	}
+	return ++p->admit_count >= n->o.admit;
+}
+
+/* A recorded path: count it, classify the miss, install or hold back. */
+static int recorded(struct jn_nic *n, struct jn_trace *t)
+{
+	long pi = jn_nic_path_get(n, t->hash);
+	struct npath *p;
+
+	if (pi < 0) {
+		jn_trace_free(t);
+		return (int)pi;
+	}
+	p = &n->paths[pi];
+	if (!p->cond) {
+		p->cond = strdup(t->cond);
+		p->info = t->info;
+		n->st.distinct_paths++;
+		if (!p->cond) {
+			jn_trace_free(t);
+			return -ENOMEM;
+		}
+	}
+	p->records++;
+	p->packets++;
+	if (p->installed_once) {
+		n->st.capacity_misses++;
+		n->st.retraces += p->evicted;
+	} else {
+		n->st.cold_misses++;
+	}
+	if (!admitted(n, p)) {
+		n->st.not_admitted++;
+		jn_trace_free(t);
+		return 0;
+	}
+	return jn_nic_install(n, t, (size_t)pi);
+}
+
+static int miss(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result *res)
+{
+	uint64_t t0 = now_ns();
+	struct jn_trace *t = NULL;
+	char msg[160];
+	int rc = jn_trace_record(n->tr, pk->data, pk->caplen, pk->ts_ns, &t, msg, sizeof(msg));
+
+	if (rc < 0)
+		return rc;
+	if (jn_xdp_run(n->x, pk->data, pk->caplen, pk->ts_ns, res, true))
+		return -EINVAL;
+	n->st.host_ns += now_ns() - t0;
+	n->st.insns_miss += res->insns;
+	n->st.misses++;
+	if (rc > 0) {
+		n->st.aborts++;
+		n->st.abort_by[rc]++;
+		return 0;
+	}
+	return recorded(n, t);
+}
+
+int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result *res, bool *hit)
+{
+	uint32_t ops;
+	int rc;
+
+	*hit = false;
+	n->tick = n->st.packets++;
+	if (n->next && n->tick < n->o.n_future && n->o.future[n->tick]) {
+		long p = jn_nic_path_get(n, n->o.future[n->tick]);
+		if (p >= 0)
+			n->paths[p].next_use = n->next[n->tick];
+	}
+	if (jn_xdp_begin(n->x, pk->data, pk->caplen, pk->ts_ns, res)) {
+		n->st.skipped++;
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n->nent; i++) {
+		struct centry *e = &n->ent[i];
+		rc = jn_trace_exec(e->t, n->x, res, &ops);
+		if (rc < 0)
+			return rc;
+		if (!rc) {
+			n->st.check_ops += ops;
+			continue;
+		}
+		e->last = n->tick;
+		e->uses++;
+		e->ref = true;
+		n->paths[e->path].hits++;
+		n->paths[e->path].packets++;
+		n->st.hits++;
+		n->st.ops_hit += ops;
+		n->st.insns_full_hits += e->t->info.path_insns;
+		*hit = true;
+		window(n, false);
+		return 0;
+	}
+	rc = miss(n, pk, res);
+	window(n, true);
+	return rc;
+}
+
+const struct jn_nic_stats *jn_nic_stats(const struct jn_nic *n) { return &n->st; }
+
+size_t jn_nic_npaths(const struct jn_nic *n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n->npaths; i++)
+		k += n->paths[i].cond != NULL;
+	return k;
+}
+
+void jn_nic_path(const struct jn_nic *n, size_t i, struct jn_nic_path *out)
+{
+	size_t k = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t p = 0; p < n->npaths; p++) {
+		if (!n->paths[p].cond)
+			continue;
+		if (k++ != i)
+			continue;
+		out->cond = n->paths[p].cond;
+		out->hash = n->paths[p].hash;
+		out->packets = n->paths[p].packets;
+		out->hits = n->paths[p].hits;
+		out->records = n->paths[p].records;
+		out->info = n->paths[p].info;
+		return;
+	}
+}
+
+int jn_nic_future(struct jn_xdp *x, const struct jn_pkt_set *set, uint64_t **out, char *err,
+		  size_t errlen)
+{
+	struct jn_tracer *tr;
+	struct jn_xdp_result res;
+	uint64_t *f = calloc(set->n ? set->n : 1, sizeof(*f));
+	int rc;
+
+	if (!f)
+		return jn_errf(err, errlen, ENOMEM, "nic: out of memory");
+	if ((rc = jn_tracer_new(x, &tr, err, errlen))) {
+		free(f);
+		return rc;
+	}
+	for (uint64_t i = 0; i < set->n; i++) {
+		const struct jn_pkt *p = &set->pkts[i];
+		struct jn_trace *t = NULL;
+		rc = jn_trace_record(tr, p->data, p->caplen, p->ts_ns, &t, NULL, 0);
+		if (rc < 0 && rc != -EINVAL)
+			break;
+		f[i] = t ? t->hash : 0;
+		jn_trace_free(t);
+		jn_xdp_run(x, p->data, p->caplen, p->ts_ns, &res, false);
+		rc = 0;
+	}
+	jn_tracer_free(tr);
+	if (rc) {
+		free(f);
+		return jn_errf(err, errlen, -rc, "nic: recording the future failed");
+	}
+	*out = f;
+	return 0;
+}

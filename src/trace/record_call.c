@@ -1,0 +1,400 @@
+/* record_call.c - helper calls while recording.
+ *
+ * Lookups are inputs: the key is rebuilt from the shadow, the value copied
+ * as it is (no LRU recency touched by the dry run), found/not found is
+ * guarded by the program's own NULL check.  Helpers without lasting effects
+ * (redirects, csum_diff, the clock) run in the guard phase; helpers with
+ * effects (map updates and deletes, perf output, random numbers) run at
+ * commit, their results known only then (a branch on them aborts).
+ * adjust_head/adjust_tail become length guards plus an effect.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/bpf.h>
+
+#include "isa/isa.h"
+#include "record.h"
+
+static struct sval scalar(int32_t ref)
+{
+	struct sval v = { .kind = SK_SCALAR, .ref = ref };
+	return v;
+}
+
+static int new_call(struct jn_tracer *tr, int32_t helper)
+{
+	struct jn_trace *t = tr->b.t;
+
+	if (t->ncalls == tr->cap_calls) {
+		uint32_t cap = tr->cap_calls ? 2 * tr->cap_calls : 8;
+		struct jn_tcall *c = realloc(t->calls, cap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		t->calls = c;
+		tr->cap_calls = cap;
+	}
+	memset(&t->calls[t->ncalls], 0, sizeof(t->calls[0]));
+	t->calls[t->ncalls].helper = helper;
+	t->calls[t->ncalls].depth = tr->depth;
+	t->calls[t->ncalls].mem0 = t->nmems;
+	return (int)t->ncalls++;
+}
+
+static int add_mem(struct jn_tracer *tr, int32_t off, uint8_t sz, int32_t ref)
+{
+	struct jn_trace *t = tr->b.t;
+
+	if (t->nmems == tr->cap_mems) {
+		uint32_t cap = tr->cap_mems ? 2 * tr->cap_mems : 16;
+		struct jn_tmem *m = realloc(t->mems, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		t->mems = m;
+		tr->cap_mems = cap;
+	}
+	t->mems[t->nmems++] = (struct jn_tmem){ .off = off, .sz = sz, .ref = ref };
+	return 0;
+}
+
+/* Argument i: a scalar. */
+static int val_arg(struct jn_tracer *tr, int c, int i, bool pre)
+{
+	const struct sval *v = &tr->R[i + 1];
+	struct jn_tcall *call = &tr->b.t->calls[c];
+
+	if (v->kind != SK_SCALAR)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: argument %d is a pointer", tr->pc, i + 1);
+	if (pre && (tr->b.t->ir[v->ref].flags & JN_TF_POST))
+		return jn_rec_abort(tr, JN_TRERR_POST_GUARD, "pc %u: argument %d", tr->pc, i + 1);
+	call->kind[i] = JN_TA_VAL;
+	call->val[i] = v->ref;
+	return 0;
+}
+
+/* Argument i: size bytes of memory (stack: rebuilt before the call; packet:
+ * bounds guarded, and for guard-phase calls untouched by this packet). */
+static int mem_arg(struct jn_tracer *tr, int c, int i, uint32_t size, bool pre)
+{
+	const struct sval *p = &tr->R[i + 1];
+	struct jn_tcall *call = &tr->b.t->calls[c];
+	int rc;
+
+	if (p->kind == SK_CTX) {
+		call->kind[i] = JN_TA_CTX;
+		return 0;
+	}
+	if (p->kind == SK_SCALAR && size == 0)
+		return val_arg(tr, c, i, pre);
+	if (p->kind != SK_STACK && p->kind != SK_PKT)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: argument %d", tr->pc, i + 1);
+	call->kind[i] = p->kind == SK_STACK ? JN_TA_STACK : JN_TA_PKT;
+	call->val[i] = p->off;
+	for (uint32_t o = 0; o < size; o += 8) {
+		unsigned n = size - o < 8 ? size - o : 8;
+		struct sval v;
+		if ((rc = jn_rec_load(tr, p, o, n, &v)))
+			return rc;
+		if (pre && (tr->b.t->ir[v.ref].flags & JN_TF_POST))
+			return jn_rec_abort(tr, JN_TRERR_POST_GUARD, "pc %u: argument %d", tr->pc, i + 1);
+		if (p->kind == SK_PKT) {
+			for (unsigned b = 0; pre && b < n; b++)
+				if (tr->psh[JN_XDP_HEADROOM + p->off + o + b].ref != SB_ORIG)
+					return jn_rec_abort(tr, JN_TRERR_PTR_ARG,
+							    "pc %u: argument %d: packet bytes written", tr->pc, i + 1);
+			continue;
+		}
+		if ((rc = add_mem(tr, (int32_t)(p->off + o), (uint8_t)n, v.ref)))
+			return rc;
+		tr->b.t->calls[c].nmem++;
+	}
+	return 0;
+}
+
+static int map_arg(struct jn_tracer *tr, int c, int i)
+{
+	const struct sval *p = &tr->R[i + 1];
+
+	if (p->kind != SK_MAPPTR)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: argument %d is not a map", tr->pc, i + 1);
+	tr->b.t->calls[c].kind[i] = JN_TA_MAP;
+	tr->b.t->calls[c].val[i] = p->obj;
+	return 0;
+}
+
+/* Emit the call; for a guard-phase call, run the real helper on the dry
+ * run's memory for its concrete result. */
+static int emit_call(struct jn_tracer *tr, int c, bool pre)
+{
+	const struct jn_tcall *call = &tr->b.t->calls[c];
+	uint64_t a[5] = {0}, r0 = 0;
+	int r;
+
+	if (pre) {
+		const struct jn_helper *h = &jn_xdp_helpers(tr->x)[call->helper];
+		for (int i = 0; i < 5; i++) {
+			const struct sval *p = &tr->R[i + 1];
+			switch (call->kind[i]) {
+			case JN_TA_VAL: a[i] = tr->b.cval[p->ref]; break;
+			case JN_TA_MAP: a[i] = (uint64_t)(uintptr_t)tr->maps[p->obj]; break;
+			case JN_TA_CTX: a[i] = (uint64_t)(uintptr_t)tr->run->ctx_words; break;
+			case JN_TA_STACK: case JN_TA_PKT: a[i] = (uint64_t)(uintptr_t)jn_rec_addr(tr, p, 0); break;
+			default: break;
+			}
+		}
+		tr->run->cur_pc = tr->pc;
+		tr->run->depth = tr->depth;
+		r0 = h->fn(tr->run, a[0], a[1], a[2], a[3], a[4]);
+		tr->run->depth = 0;
+		if (tr->run->err)
+			return jn_rec_abort(tr, JN_TRERR_FAULT, "%s", tr->run->errmsg);
+	}
+	r = jn_tb_emit(&tr->b, pre ? JN_TIR_CALL : JN_TIR_ECALL, 8, -1, -1, c, r0);
+	if (r < 0)
+		return r;
+	if (!pre)
+		tr->b.t->ir[r].flags |= JN_TF_POST;
+	tr->R[0] = scalar(r);
+	return 0;
+}
+
+static bool lookup_type_ok(uint32_t type)
+{
+	switch (type) {
+	case BPF_MAP_TYPE_ARRAY: case BPF_MAP_TYPE_PERCPU_ARRAY: case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH: case BPF_MAP_TYPE_LRU_HASH: case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_LPM_TRIE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A found value: reuse the mval of an identical lookup, or guard the
+ * pointer against every other found value of the map (equal: alias). */
+static int lookup_found(struct jn_tracer *tr, int map, int32_t ref, const uint8_t *key,
+			uint32_t ksz, const uint8_t *val)
+{
+	const struct jn_map_spec *sp = jn_map_spec(tr->maps[map]);
+	struct mval *m;
+	int rc;
+
+	for (int i = 0; i < tr->nmv; i++) {
+		m = &tr->mv[i];
+		if (m->global || m->map != map)
+			continue;
+		if (m->base == ref)
+			return i;
+		if (!memcmp(m->key, key, ksz)) {
+			rc = jn_rec_guard(tr, JN_TC_EQ, 8, ref, m->base);
+			return rc ? -(1000 + rc) : i;
+		}
+		if ((rc = jn_rec_guard(tr, JN_TC_NE, 8, ref, m->base)))
+			return -(1000 + rc);
+	}
+	if (tr->nmv == REC_MAX_MVALS)
+		return -(1000 + jn_rec_abort(tr, JN_TRERR_ALIAS, "pc %u: too many map values", tr->pc));
+	m = &tr->mv[tr->nmv];
+	memset(m, 0, sizeof(*m));
+	m->map = map;
+	m->base = ref;
+	m->size = sp->value_size;
+	m->key_size = ksz;
+	memcpy(m->key, key, ksz);
+	m->copy = malloc(m->size);
+	m->sh = malloc(m->size * sizeof(*m->sh));
+	if (!m->copy || !m->sh) {
+		free(m->copy);
+		free(m->sh);
+		return -ENOMEM;
+	}
+	memcpy(m->copy, val, m->size);
+	for (uint32_t b = 0; b < m->size; b++)
+		m->sh[b].ref = SB_ORIG;
+	tr->b.cval[ref] = (uint64_t)(uintptr_t)m->copy;
+	return tr->nmv++;
+}
+
+static int rec_lookup(struct jn_tracer *tr)
+{
+	const struct sval *mp = &tr->R[1];
+	const struct jn_map_spec *sp;
+	uint8_t key[64], *val;
+	int first, ref, found, obj;
+
+	if (mp->kind != SK_MAPPTR)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: lookup in a non-map", tr->pc);
+	sp = jn_map_spec(tr->maps[mp->obj]);
+	if (!lookup_type_ok(sp->type) || sp->key_size > sizeof(key))
+		return jn_rec_abort(tr, JN_TRERR_NYI_MAP, "pc %u: lookup in %s map %s", tr->pc,
+				    jn_map_type_name(sp->type), sp->name);
+	if (tr->updated[mp->obj])
+		return jn_rec_abort(tr, JN_TRERR_MAP_RAW, "pc %u: map %s", tr->pc, sp->name);
+	first = jn_rec_chunks(tr, &tr->R[2], sp->key_size, key);
+	if (first <= -1000)
+		return jn_rec_abort(tr, -first - 1000, "pc %u: lookup key", tr->pc);
+	if (first < 0)
+		return first;
+	val = malloc(jn_map_sys_value_size(tr->maps[mp->obj]));
+	if (!val)
+		return -ENOMEM;
+	found = jn_map_sys_lookup(tr->maps[mp->obj], key, val) == 0;
+	ref = jn_tb_emit(&tr->b, JN_TIR_LOOKUP, 8, first, (int32_t)(tr->b.t->nchunks - (uint32_t)first),
+			 mp->obj, found);
+	obj = ref < 0 || !found ? ref : lookup_found(tr, mp->obj, ref, key, sp->key_size, val);
+	free(val);
+	if (obj <= -1000)
+		return -obj - 1000;
+	if (obj < 0)
+		return obj;
+	memset(&tr->R[0], 0, sizeof(tr->R[0]));
+	tr->R[0].ref = ref;
+	if (found) {
+		tr->R[0].kind = SK_MVAL;
+		tr->R[0].obj = obj;
+	}
+	return 0;
+}
+
+/* bpf_xdp_adjust_head / _tail: the helper's checks as length guards. */
+static int rec_adjust(struct jn_tracer *tr, int32_t id)
+{
+	uint64_t d64;
+	int64_t d, L = tr->len;
+	bool ok;
+	int rc, c, r;
+
+	if (tr->R[1].kind != SK_CTX || tr->R[2].kind != SK_SCALAR)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: adjust arguments", tr->pc);
+	if ((rc = jn_rec_spec(tr, tr->R[2].ref, &d64)))
+		return rc;
+	d = (int32_t)d64;
+	if (id == BPF_FUNC_xdp_adjust_head) {
+		/* fails if data+d < frame header + metadata or > data_end - 14 */
+		int64_t lim = tr->data_off + d - tr->end_off + JN_XDP_MIN_LEN;   /* need len >= lim */
+		if (tr->meta_off != tr->data_off)
+			return jn_rec_abort(tr, JN_TRERR_META_MOVE, "pc %u", tr->pc);
+		if (JN_XDP_HEADROOM + tr->data_off + d < JN_XDP_FRAME_HDR) {
+			ok = false;
+		} else {
+			ok = L >= lim;
+			if ((rc = jn_rec_len_guard(tr, ok ? JN_TC_GE : JN_TC_LT, lim)))
+				return rc;
+		}
+	} else {
+		int64_t hi = JN_XDP_FRAME_SZ - JN_XDP_TAILROOM - JN_XDP_HEADROOM - tr->end_off - d;
+		int64_t lo = tr->data_off + JN_XDP_MIN_LEN - tr->end_off - d;
+		bool hi_ok = L <= hi, lo_ok = L >= lo;
+		ok = hi_ok && lo_ok;
+		if ((ok || !hi_ok) && (rc = jn_rec_len_guard(tr, hi_ok ? JN_TC_LE : JN_TC_GT, hi)))
+			return rc;
+		if ((ok || hi_ok) && (rc = jn_rec_len_guard(tr, lo_ok ? JN_TC_GE : JN_TC_LT, lo)))
+			return rc;
+	}
+	if (!ok) {
+		r = jn_tb_const(&tr->b, (uint64_t)-EINVAL);
+		tr->R[0] = scalar(r);
+		return r < 0 ? r : 0;
+	}
+	if ((c = new_call(tr, id)) < 0)
+		return c;
+	tr->b.t->calls[c].kind[0] = JN_TA_CTX;
+	if ((rc = val_arg(tr, c, 1, false)))
+		return rc;
+	if ((r = jn_tb_emit(&tr->b, JN_TIR_ECALL, 8, -1, -1, c, 0)) < 0)
+		return r;
+	if (id == BPF_FUNC_xdp_adjust_head) {
+		tr->data_off += d;
+		tr->meta_off += d;
+	} else {
+		uint8_t *end = tr->frame + JN_XDP_HEADROOM + L + tr->end_off;
+		if (d > 0) {
+			memset(end, 0, (size_t)d);
+			tr->grown = true;
+		}
+		tr->end_off += d;
+	}
+	tr->run->data = tr->frame + JN_XDP_HEADROOM + tr->data_off;
+	tr->run->data_meta = tr->frame + JN_XDP_HEADROOM + tr->meta_off;
+	tr->run->data_end = tr->frame + JN_XDP_HEADROOM + L + tr->end_off;
+	r = jn_tb_const(&tr->b, 0);
+	tr->R[0] = scalar(r);
+	return r < 0 ? r : 0;
+}
+
+static int spec_size(struct jn_tracer *tr, int i, uint32_t *size)
+{
+	uint64_t v;
+	int rc;
+
+	if (tr->R[i + 1].kind != SK_SCALAR)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: size argument", tr->pc);
+	if ((rc = jn_rec_spec(tr, tr->R[i + 1].ref, &v)))
+		return rc;
+	if (v > 512)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: size %llu", tr->pc, (unsigned long long)v);
+	*size = (uint32_t)v;
+	return 0;
+}
+
+/* The argument shapes of the helpers traces know: V value, M map, P/Q
+ * memory whose size is the next argument, K map key, W map value, C ctx. */
+static int helper_args(struct jn_tracer *tr, int c, const char *shape, bool pre)
+{
+	const struct sval *mp = &tr->R[1];
+	uint32_t size = 0;
+	int rc = 0;
+
+	for (int i = 0; shape[i] && !rc; i++) {
+		switch (shape[i]) {
+		case 'V': rc = val_arg(tr, c, i, pre); break;
+		case 'M': rc = map_arg(tr, c, i); break;
+		case 'C': rc = mem_arg(tr, c, i, 0, pre); break;
+		case 'P':
+			if (!(rc = spec_size(tr, i + 1, &size)))
+				rc = mem_arg(tr, c, i, size, pre);
+			break;
+		case 'K': case 'W':
+			if (mp->kind != SK_MAPPTR)
+				return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: not a map", tr->pc);
+			size = shape[i] == 'K' ? jn_map_spec(tr->maps[mp->obj])->key_size
+					       : jn_map_spec(tr->maps[mp->obj])->value_size;
+			rc = mem_arg(tr, c, i, size, pre);
+			break;
+		}
+	}
+	return rc;
+}
+
+int jn_rec_helper(struct jn_tracer *tr, int32_t id)
+{
+	static const struct { int32_t id; const char *shape; bool pre; } known[] = {
+		{BPF_FUNC_ktime_get_ns, "", true}, {BPF_FUNC_ktime_get_boot_ns, "", true},
+		{BPF_FUNC_jiffies64, "", true}, {BPF_FUNC_redirect, "VV", true},
+		{BPF_FUNC_redirect_map, "MVV", true}, {BPF_FUNC_csum_diff, "PVPVV", true},
+		{BPF_FUNC_map_update_elem, "MKWV", false}, {BPF_FUNC_map_delete_elem, "MK", false},
+		{BPF_FUNC_perf_event_output, "CMVPV", false}, {BPF_FUNC_get_prandom_u32, "", false},
+	};
+	int c, rc;
+
+	if (id == BPF_FUNC_map_lookup_elem)
+		return rec_lookup(tr);
+	if (id == BPF_FUNC_xdp_adjust_head || id == BPF_FUNC_xdp_adjust_tail)
+		return rec_adjust(tr, id);
+	if (id == BPF_FUNC_tail_call)
+		return jn_rec_abort(tr, JN_TRERR_NYI_TAIL, "pc %u", tr->pc);
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (known[i].id != id)
+			continue;
+		if ((c = new_call(tr, id)) < 0)
+			return c;
+		if ((rc = helper_args(tr, c, known[i].shape, known[i].pre)))
+			return rc;
+		if (id == BPF_FUNC_map_update_elem || id == BPF_FUNC_map_delete_elem)
+			tr->updated[tr->R[1].obj] = true;
+		return emit_call(tr, c, known[i].pre);
+	}
+	return jn_rec_abort(tr, JN_TRERR_NYI_HELPER, "pc %u: helper %d (%s)", tr->pc, id,
+			    jn_obj_helper_name(id) ? jn_obj_helper_name(id) : "?");
+}

@@ -1,0 +1,164 @@
+/* trace.h - JITNIC: trace recording, path conditions, the trace IR and its
+ * executor, the trace cache and the NIC/host model (docs/nic.md).
+ *
+ * A tracer records the path one packet takes through an XDP program as a
+ * straight-line trace: the recorder runs the program concretely and
+ * symbolically at once, without changing any state (a dry run: the host then
+ * runs the interpreter for the real result).  Each branch becomes a guard in
+ * the direction taken; the conjunction of the guards, simplified, is the
+ * path condition.  A trace runs as a transaction on a packet prepared by
+ * jn_xdp_begin: guards read the packet and the maps as they were when the
+ * packet arrived, effects (packet writes, map writes, side-effecting helper
+ * calls, head/tail moves) are applied only once every guard held.
+ *
+ * Traces hold pointers into the maps of the jn_xdp they were recorded on and
+ * run only on that instance.
+ */
+#ifndef JN_TRACE_H
+#define JN_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pkt/pkt.h"
+#include "vm/xdp.h"
+
+/* Why a recording was abandoned (the packet is then simply handled by the
+ * host).  TREDEF(NAME, "message"), in the manner of LuaJIT's lj_traceerr.h. */
+#define JN_TRACE_ERRORS(TREDEF) \
+	TREDEF(NONE,       "no error") \
+	TREDEF(FAULT,      "the program faults on this path") \
+	TREDEF(TOOLONG,    "path longer than the trace limit") \
+	TREDEF(NYI_INSN,   "instruction not supported in traces") \
+	TREDEF(NYI_HELPER, "helper not supported in traces") \
+	TREDEF(NYI_TAIL,   "tail calls are not traced") \
+	TREDEF(NYI_MAP,    "map type not supported in traces") \
+	TREDEF(PTR_ARITH,  "unsupported arithmetic or comparison on a pointer") \
+	TREDEF(PTR_STORE,  "pointer stored outside the stack") \
+	TREDEF(PEND_MEM,   "memory access relative to data_end") \
+	TREDEF(PTR_ARG,    "helper argument points where traces cannot follow") \
+	TREDEF(POST_GUARD, "branch on the result of a side effect (update, random)") \
+	TREDEF(MAP_RAW,    "map read after a helper updated the same map") \
+	TREDEF(META_MOVE,  "adjust_head with metadata in front of the packet") \
+	TREDEF(TAIL_GROW,  "load beyond the packet after adjust_tail grew it") \
+	TREDEF(STACK,      "stack access the tracer cannot follow") \
+	TREDEF(ALIAS,      "two lookups alias in a way traces cannot express")
+
+enum jn_trace_err {
+#define TREDEF(n, m) JN_TRERR_##n,
+	JN_TRACE_ERRORS(TREDEF)
+#undef TREDEF
+	JN_TRERR__COUNT
+};
+const char *jn_trace_err_name(int e);   /* "NYI_HELPER" */
+const char *jn_trace_err_msg(int e);    /* "helper not supported in traces" */
+
+struct jn_trace;   /* one recorded trace (opaque); jn_trace_free */
+struct jn_tracer;  /* recorder for one jn_xdp (opaque); jn_tracer_free */
+
+/* A tracer for x (x must outlive it). */
+int jn_tracer_new(struct jn_xdp *x, struct jn_tracer **out, char *err, size_t errlen);
+void jn_tracer_free(struct jn_tracer *tr);
+
+/* Record the path of one packet (len bytes) through the entry program,
+ * changing no state.  Returns 0 with *out (caller frees), a positive
+ * JN_TRERR_* abort reason (msg says where: "pc 12: helper 25"), or a
+ * negative errno (out of memory, a length XDP never sees). */
+int jn_trace_record(struct jn_tracer *tr, const uint8_t *pkt, uint32_t len, uint64_t ts_ns,
+		    struct jn_trace **out, char *msg, size_t msglen);
+void jn_trace_free(struct jn_trace *t);
+
+/* Run t on the packet jn_xdp_begin prepared in x.  Returns 1 if every guard
+ * held: effects were committed and res is the result, exactly as
+ * jn_xdp_run would give it.  Returns 0 if a guard failed: nothing changed
+ * (apart from the recency of LRU entries a lookup read, as the host's run
+ * reads them again in the same order).  *ops counts the IR instructions
+ * executed (may be NULL). */
+int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_result *res,
+		  uint32_t *ops);
+
+/* The path condition, canonical: two packets that take the same path get the
+ * same string ("len >= 34 && pkt[12:2] == 0x0800 && ...", "true" if none).
+ * Owned by t. */
+const char *jn_trace_cond(const struct jn_trace *t);
+uint64_t jn_trace_hash(const struct jn_trace *t);   /* hash of the condition */
+struct jn_trace_info {
+	uint32_t ops;        /* IR instructions after optimisation */
+	uint32_t guards;     /* guard instructions */
+	uint32_t body;       /* instructions the effects need (the trace proper) */
+	uint32_t effects;    /* effect instructions (incl. the return) */
+	uint32_t path_insns; /* eBPF instructions the recorded path executed */
+	uint32_t conds;      /* conjuncts of the simplified path condition */
+};
+void jn_trace_info(const struct jn_trace *t, struct jn_trace_info *info);
+/* The IR, one instruction a line ("0007 guard  ne.64 0005 0006"). */
+void jn_trace_dump(const struct jn_trace *t, FILE *f);
+
+/* ---- the trace cache and the NIC model ---- */
+#define JN_NIC_POLICIES(_) _(LRU, "lru") _(LFU, "lfu") _(FIFO, "fifo") _(RANDOM, "random") \
+	_(CLOCK, "clock") _(BELADY, "belady")
+enum jn_nic_policy {
+#define P_(e, n) JN_POL_##e,
+	JN_NIC_POLICIES(P_)
+#undef P_
+	JN_POL__COUNT
+};
+const char *jn_nic_policy_name(int p);
+int jn_nic_policy_parse(const char *name);   /* -1 if unknown */
+
+struct jn_nic_opts {
+	size_t sz;
+	uint32_t capacity;       /* traces the NIC holds (0: unlimited) */
+	uint32_t cap_ops;        /* total IR instructions the NIC holds (0: unlimited) */
+	int policy;              /* enum jn_nic_policy */
+	uint64_t seed;           /* random policy */
+	uint32_t admit;          /* install a path only when seen this often in the window (0/1: always) */
+	uint32_t admit_window;   /* packets (0: 1024) */
+	uint32_t thrash_window;  /* packets of the thrashing signal (0: 1024) */
+	double thrash_level;     /* miss fraction of a window counted as thrashing (0: 0.5) */
+	/* Belady: the path hash of every packet (jn_nic_future), n_future long */
+	const uint64_t *future;
+	size_t n_future;
+};
+
+struct jn_nic_stats {
+	uint64_t packets, skipped, hits, misses, cold_misses, capacity_misses, evictions, retraces;
+	uint64_t installs, not_admitted, distinct_paths, aborts, abort_by[JN_TRERR__COUNT];
+	uint64_t ops_hit, insns_miss, insns_full_hits;  /* IR ops on hits; interpreter insns on misses; ... of the hit packets' paths */
+	uint64_t check_ops;      /* IR ops spent on traces whose guards failed */
+	uint64_t guards_sum, body_sum, ops_sum, path_sum;   /* over installed traces */
+	uint64_t host_ns;        /* recording + host run, all misses */
+	uint64_t windows, thrash_windows;
+	double max_window_miss;
+};
+
+struct jn_nic;     /* opaque; jn_nic_free */
+int jn_nic_new(struct jn_xdp *x, const struct jn_nic_opts *o, struct jn_nic **out, char *err,
+	       size_t errlen);
+void jn_nic_free(struct jn_nic *n);
+/* One packet: a cached trace if one's guards hold, else the host (record,
+ * then the interpreter) and maybe an install.  res as jn_xdp_run gives it;
+ * *hit tells which way it went.  Returns 0, or -EINVAL for a length XDP
+ * never sees (counted as skipped). */
+int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *p, struct jn_xdp_result *res, bool *hit);
+const struct jn_nic_stats *jn_nic_stats(const struct jn_nic *n);
+/* Distinct paths seen (recorded at least once), in order of first sighting. */
+size_t jn_nic_npaths(const struct jn_nic *n);
+struct jn_nic_path {
+	const char *cond;        /* owned by the nic */
+	uint64_t hash, packets, hits, records;
+	struct jn_trace_info info;
+};
+void jn_nic_path(const struct jn_nic *n, size_t i, struct jn_nic_path *out);
+/* Statistics as JSON (caller owns). */
+struct json_object *jn_nic_stats_json(const struct jn_nic *n);
+
+/* Belady needs the future: the path hash of every packet of set, found by
+ * recording each on a fresh instance x (its maps evolve as in the real run).
+ * *out is malloc'd, set->n long; 0 for packets no trace covers. */
+int jn_nic_future(struct jn_xdp *x, const struct jn_pkt_set *set, uint64_t **out, char *err,
+		  size_t errlen);
+
+#endif

