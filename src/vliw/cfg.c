@@ -1,0 +1,373 @@
+/* cfg.c - the analyses every pass and the scheduler share: jump targets and
+ * predecessor counts, register liveness (backward), and one forward
+ * abstract interpretation that tracks what each register holds (a
+ * constant, the context, data + K, data_end, r10 + K, some other
+ * non-stack pointer) and which stack bytes are still known to be zero.
+ * Also compaction (dropping deleted instructions) and dead-code removal. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "vliw_internal.h"
+
+enum { NR = JN_ISA_NREGS, ZW = JN_ISA_STACK / 64 };
+
+struct astate {
+	struct absval r[NR];
+	uint64_t z[ZW];      /* bit b: stack byte r10 - 512 + b is zero */
+};
+
+static size_t nsucc(const struct xfn *f, size_t i, size_t s[2])
+{
+	const struct xin *in = &f->code[i];
+	size_t k = 0;
+
+	if (jn_vliw_is_exit(in))
+		return 0;
+	if (jn_vliw_is_jump(in))
+		s[k++] = (size_t)in->tgt;
+	if (!jn_vliw_is_jump(in) || jn_vliw_is_cond(in))
+		if (i + 1 < f->n)
+			s[k++] = i + 1;
+	return k;
+}
+
+static void liveness(struct xfn *f)
+{
+	bool changed = true;
+
+	memset(f->live_in, 0, f->n * sizeof(*f->live_in));
+	memset(f->live_out, 0, f->n * sizeof(*f->live_out));
+	while (changed) {
+		changed = false;
+		for (size_t i = f->n; i-- > 0;) {
+			size_t s[2], k = nsucc(f, i, s);
+			uint16_t out = 0, in;
+			for (size_t j = 0; j < k; j++)
+				out |= f->live_in[s[j]];
+			in = jn_vliw_uses(&f->code[i]) | (out & (uint16_t)~jn_vliw_defs(&f->code[i]));
+			if (out != f->live_out[i] || in != f->live_in[i])
+				changed = true;
+			f->live_out[i] = out;
+			f->live_in[i] = in;
+		}
+	}
+}
+
+/* ---- forward facts ---- */
+
+static bool nonstack_ptr(uint8_t k)
+{
+	return k == AK_CTX || k == AK_PKT || k == AK_END || k == AK_NONSTACK || k == AK_PKTV ||
+	       k == AK_MAPV;
+}
+
+static bool pkt_ptr(uint8_t k) { return k == AK_PKT || k == AK_END || k == AK_PKTV; }
+
+static struct absval join1(struct absval a, struct absval b)
+{
+	if (a.kind == AK_TOP)
+		return b;
+	if (b.kind == AK_TOP || (a.kind == b.kind && a.v == b.v))
+		return a;
+	if (pkt_ptr(a.kind) && pkt_ptr(b.kind))
+		return (struct absval){ AK_PKTV, 0 };
+	if (nonstack_ptr(a.kind) && nonstack_ptr(b.kind) && a.kind != AK_CTX && b.kind != AK_CTX)
+		return (struct absval){ AK_NONSTACK, 0 };
+	return (struct absval){ AK_UNK, 0 };
+}
+
+static bool fold(int op, uint64_t d, uint64_t s, uint64_t *out)
+{
+	switch (op) {
+	case JN_OP_ADD64_K: case JN_OP_ADD64_X: *out = d + s; return true;
+	case JN_OP_SUB64_K: case JN_OP_SUB64_X: *out = d - s; return true;
+	case JN_OP_OR64_K: case JN_OP_OR64_X: *out = d | s; return true;
+	case JN_OP_AND64_K: case JN_OP_AND64_X: *out = d & s; return true;
+	case JN_OP_XOR64_K: case JN_OP_XOR64_X: *out = d ^ s; return true;
+	case JN_OP_LSH64_K: case JN_OP_LSH64_X: *out = d << (s & 63); return true;
+	case JN_OP_RSH64_K: case JN_OP_RSH64_X: *out = d >> (s & 63); return true;
+	case JN_OP_MOV64_K: case JN_OP_MOV64_X: *out = s; return true;
+	case JN_OP_MOV32_K: case JN_OP_MOV32_X: *out = (uint32_t)s; return true;
+	default: return false;
+	}
+}
+
+static struct absval alu(const struct xin *in, struct absval d, struct absval s)
+{
+	static const struct absval unk = { AK_UNK, 0 };
+	int op = in->op;
+	uint64_t v;
+
+	if ((op == JN_OP_MOV32_K || op == JN_OP_MOV32_X) && s.kind == AK_CONST)
+		return (struct absval){ AK_CONST, (int64_t)(uint32_t)s.v };
+	if (d.kind == AK_CONST && s.kind == AK_CONST && fold(op, (uint64_t)d.v, (uint64_t)s.v, &v))
+		return (struct absval){ AK_CONST, (int64_t)v };
+	if (op == JN_OP_MOV64_X || op == JN_OP_MOV64_K)
+		return s;
+	bool add = op == JN_OP_ADD64_K || op == JN_OP_ADD64_X || op == JN_OP_SUB64_K ||
+		   op == JN_OP_SUB64_X;
+	if (!add)
+		return unk;
+	if (s.kind == AK_CONST && (d.kind == AK_PKT || d.kind == AK_STACK)) {
+		int64_t k = (op == JN_OP_SUB64_K || op == JN_OP_SUB64_X) ? -s.v : s.v;
+		return (struct absval){ d.kind, d.v + k };
+	}
+	if (pkt_ptr(d.kind))
+		return (struct absval){ AK_PKTV, 0 };
+	if (d.kind == AK_MAPV || d.kind == AK_NONSTACK)
+		return (struct absval){ d.kind, 0 };
+	return unk;
+}
+
+/* Helpers known not to write through their pointer arguments. */
+static bool helper_reads_only(int32_t id)
+{
+	static const int32_t ok[] = { 1, 2, 3, 5, 6, 7, 8, 12, 23, 25, 28, 44, 51, 54, 65, 87, 125, 130 };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (ok[i] == id)
+			return true;
+	return false;
+}
+
+static void zero_store(struct astate *st, const struct xin *in)
+{
+	struct absval b = st->r[in->dst];
+	unsigned sz = jn_vliw_msize(in);
+	int f = xform(in);
+	bool zero = false;
+
+	if (b.kind != AK_STACK) {
+		if (!nonstack_ptr(b.kind))
+			memset(st->z, 0, sizeof(st->z));
+		return;
+	}
+	if (f == XF_ST || f == XF_ST6)
+		zero = in->imm == 0;
+	else if (f == XF_STX || f == XF_STX6)
+		zero = st->r[in->src].kind == AK_CONST && st->r[in->src].v == 0;
+	int64_t lo = JN_ISA_STACK + b.v + in->off;
+	if (lo < 0 || lo + sz > JN_ISA_STACK) {
+		memset(st->z, 0, sizeof(st->z));
+		return;
+	}
+	for (int64_t k = lo; k < lo + (int64_t)sz; k++) {
+		if (zero)
+			st->z[k / 64] |= 1ull << (k % 64);
+		else
+			st->z[k / 64] &= ~(1ull << (k % 64));
+	}
+}
+
+static void step(struct astate *st, const struct xin *in)
+{
+	static const struct absval unk = { AK_UNK, 0 };
+	struct absval *r = st->r;
+	int f = xform(in);
+
+	switch (f) {
+	case XF_ALU_K: case XF_MOV_K:
+		r[in->dst] = alu(in, r[in->dst], (struct absval){ AK_CONST, in->imm });
+		break;
+	case XF_ALU_X: case XF_MOV_X:
+		r[in->dst] = alu(in, r[in->dst], r[in->src]);
+		break;
+	case XF_ALU3:
+		r[in->dst] = in->op == JN_XOP_ADD3_64 && (r[in->src].kind == AK_PKT || r[in->src].kind == AK_STACK)
+				     ? (struct absval){ r[in->src].kind, r[in->src].v + in->imm } : unk;
+		break;
+	case XF_LDX: case XF_LDXSX: case XF_LD6:
+		if (r[in->src].kind == AK_CTX && f == XF_LDX && in->off == 0)
+			r[in->dst] = (struct absval){ AK_PKT, 0 };
+		else if (r[in->src].kind == AK_CTX && f == XF_LDX && (in->off == 4 || in->off == 8))
+			r[in->dst] = (struct absval){ in->off == 4 ? AK_END : AK_PKTV, 0 };
+		else
+			r[in->dst] = unk;
+		break;
+	case XF_LDDW:
+		r[in->dst] = in->src == 0 ? (struct absval){ AK_CONST,
+			(int64_t)((uint64_t)(uint32_t)in->imm | (uint64_t)(uint32_t)in->imm2 << 32) }
+					  : (struct absval){ in->src == 6 ? AK_MAPV : AK_NONSTACK, 0 };
+		break;
+	case XF_ST: case XF_STX: case XF_ST6: case XF_STX6:
+		zero_store(st, in);
+		break;
+	case XF_ATOMIC: case XF_AFETCH: case XF_AXCHG: case XF_ACMPXCHG:
+		zero_store(st, in);
+		if (f == XF_ACMPXCHG)
+			r[0] = unk;
+		else if (f != XF_ATOMIC)
+			r[in->src] = unk;
+		break;
+	case XF_CALL:
+		if (!helper_reads_only(in->imm))
+			memset(st->z, 0, sizeof(st->z));
+		if (in->imm == 44 || in->imm == 54 || in->imm == 65)   /* packet moved */
+			for (int k = 6; k < 10; k++)
+				if (pkt_ptr(r[k].kind))
+					r[k] = (struct absval){ AK_PKTV, 0 };
+		for (int k = 1; k <= 5; k++)
+			r[k] = unk;
+		r[0] = in->imm == 1 ? (struct absval){ AK_MAPV, 0 } : unk;
+		break;
+	default:
+		for (int k = 0; k < NR; k++)
+			if (jn_vliw_defs(in) & (1u << k))
+				r[k] = unk;
+	}
+}
+
+static bool merge(struct astate *into, bool *seen, const struct astate *s)
+{
+	struct astate old = *into;
+
+	if (!*seen) {
+		*into = *s;
+		*seen = true;
+		return true;
+	}
+	for (int k = 0; k < NR; k++)
+		into->r[k] = join1(into->r[k], s->r[k]);
+	for (int k = 0; k < ZW; k++)
+		into->z[k] &= s->z[k];
+	return memcmp(&old, into, sizeof(old)) != 0;
+}
+
+static int facts(struct xfn *f)
+{
+	struct astate *in = calloc(f->n, sizeof(*in));
+	bool *seen = calloc(f->n, 1), *queued = calloc(f->n, 1);
+	size_t *work = malloc(f->n * sizeof(*work)), nw = 0;
+
+	if (!in || !seen || !queued || !work) {
+		free(in); free(seen); free(queued); free(work);
+		return -ENOMEM;
+	}
+	for (int k = 0; k < NR; k++)
+		in[0].r[k] = (struct absval){ AK_UNK, 0 };
+	in[0].r[1] = (struct absval){ AK_CTX, 0 };
+	in[0].r[10] = (struct absval){ AK_STACK, 0 };
+	memset(in[0].z, 0xff, sizeof(in[0].z));
+	seen[0] = queued[0] = true;
+	work[nw++] = 0;
+	while (nw) {
+		size_t i = work[--nw], s[2], k;
+		struct astate st = in[i];
+		queued[i] = false;
+		step(&st, &f->code[i]);
+		k = nsucc(f, i, s);
+		for (size_t j = 0; j < k; j++)
+			if (merge(&in[s[j]], &seen[s[j]], &st) && !queued[s[j]]) {
+				queued[s[j]] = true;
+				work[nw++] = s[j];
+			}
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		for (int k = 0; k < NR; k++)
+			f->av[i * NR + k] = seen[i] ? in[i].r[k] : (struct absval){ AK_TOP, 0 };
+		memcpy(&f->zero[i * ZW], in[i].z, sizeof(in[i].z));
+	}
+	free(in); free(seen); free(queued); free(work);
+	return 0;
+}
+
+void jn_vliw_fn_free(struct xfn *f)
+{
+	free(f->target); free(f->npred); free(f->live_out); free(f->live_in); free(f->av);
+	free(f->zero);
+	f->target = NULL; f->npred = NULL; f->live_out = f->live_in = NULL; f->av = NULL;
+	f->zero = NULL;
+}
+
+int jn_vliw_analyse(struct xfn *f, char *err, size_t errlen)
+{
+	size_t n = f->n ? f->n : 1;
+
+	jn_vliw_fn_free(f);
+	f->target = calloc(n, 1);
+	f->npred = calloc(n, sizeof(*f->npred));
+	f->live_out = calloc(n, sizeof(*f->live_out));
+	f->live_in = calloc(n, sizeof(*f->live_in));
+	f->av = calloc(n * NR, sizeof(*f->av));
+	f->zero = calloc(n * ZW, sizeof(*f->zero));
+	if (!f->target || !f->npred || !f->live_out || !f->live_in || !f->av || !f->zero)
+		return jn_errf(err, errlen, ENOMEM, "vliw: out of memory analysing %zu instructions", n);
+	for (size_t i = 0; i < f->n; i++) {
+		size_t s[2], k = nsucc(f, i, s);
+		for (size_t j = 0; j < k; j++)
+			f->npred[s[j]]++;
+		if (jn_vliw_is_jump(&f->code[i]))
+			f->target[f->code[i].tgt] = 1;
+	}
+	liveness(f);
+	if (facts(f))
+		return jn_errf(err, errlen, ENOMEM, "vliw: out of memory analysing %zu instructions", n);
+	return 0;
+}
+
+int jn_vliw_compact(struct xfn *f)
+{
+	size_t *map = malloc((f->n + 1) * sizeof(*map)), k = 0;
+
+	if (!map)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->n; i++) {
+		map[i] = k;
+		if (!f->code[i].del)
+			k++;
+	}
+	map[f->n] = k;
+	for (size_t i = 0, j = 0; i < f->n; i++) {
+		struct xin in = f->code[i];
+		if (in.del)
+			continue;
+		if (jn_vliw_is_jump(&in))
+			in.tgt = (int32_t)map[in.tgt];
+		f->code[j++] = in;
+	}
+	f->n = k;
+	free(map);
+	return 0;
+}
+
+size_t jn_vliw_dce(struct xfn *f)
+{
+	size_t removed = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct xin *in = &f->code[i];
+		uint16_t d = jn_vliw_defs(in);
+		if (!in->del && jn_vliw_is_pure(in) && d && !(d & f->live_out[i])) {
+			in->del = 1;
+			removed++;
+		}
+	}
+	return removed;
+}
+
+bool jn_vliw_base_is_stack(const struct xfn *f, size_t i, uint8_t reg, int64_t *off)
+{
+	const struct absval *a = &f->av[i * NR + reg];
+	if (a->kind != AK_STACK)
+		return false;
+	*off = a->v;
+	return true;
+}
+
+bool jn_vliw_base_not_stack(const struct xfn *f, size_t i, uint8_t reg)
+{
+	return nonstack_ptr(f->av[i * NR + reg].kind);
+}
+
+enum jn_vliw_region jn_vliw_region(const struct xfn *f, size_t i, uint8_t reg)
+{
+	switch (f->av[i * NR + reg].kind) {
+	case AK_STACK: return RG_STACK;
+	case AK_PKT: case AK_PKTV: case AK_END: return RG_PKT;
+	case AK_MAPV: return RG_MAP;
+	case AK_CTX: return RG_CTX;
+	case AK_NONSTACK: return RG_NONSTACK;
+	default: return RG_UNK;
+	}
+}

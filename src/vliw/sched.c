@@ -1,0 +1,291 @@
+/* sched.c - the VLIW scheduler: instructions into rows of N lanes.
+ *
+ * The program is cut into superblocks: straight runs of code that only
+ * enter at the top (a jump target starts a new one) and leave through
+ * their branches or at the bottom.  Each superblock is list-scheduled in
+ * program order: every instruction goes into the earliest row that keeps
+ *   - the data dependencies (registers, and memory: stack bytes by offset
+ *     from r10, everything else as one region; a helper call reads and
+ *     writes all memory and its arguments r1-r5 are its inputs):
+ *     read-after-write and write-after-write need a later row, a write may
+ *     share the row of an earlier read (a row reads every operand at fetch,
+ *     before any lane commits) -- Bernstein's conditions between the lanes
+ *     of a row, relaxed for that one case;
+ *   - one helper call per row, and the row's width (lddw takes two lanes;
+ *     with one lane, two rows);
+ *   - the control order: a branch, exit or checked load comes no earlier
+ *     than anything before it; loads, stores and calls stay after the
+ *     branches before them; pure ALU instructions may move up above a
+ *     branch (into rows that run whether it is taken or not) when what they
+ *     write is dead where the branch goes -- code motion between
+ *     control-equivalent stretches.
+ * Within a row, lanes are in program order, so when several branches of a
+ * row are taken the first one in program order (lane 0 first) wins, as
+ * Sephirot's lane priority does.  Jump targets are the first rows of their
+ * superblocks; every lane's jump is patched.  Registers are never renamed:
+ * the code uses r0-r10 only, as its input did. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "vliw_internal.h"
+
+enum { NR = JN_ISA_NREGS, SB = JN_ISA_STACK, MAXCTL = 4096 };
+
+struct ctl { int32_t row; uint16_t livein; };
+
+struct sched {
+	int lanes;
+	bool motion;
+	size_t nrows, cap;
+	int32_t *rows;
+	uint8_t *used, *call;
+	int32_t start;                 /* first row of the superblock */
+	int32_t wr[NR], rd[NR];
+	int32_t st[SB], ld[SB], st_o[2], ld_o[2];   /* stack bytes; packet, other */
+	int32_t maxrow, lastctl;
+	struct ctl *ctl;
+	size_t nctl;
+};
+
+static int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
+
+static int grow(struct sched *s, size_t need)
+{
+	if (need <= s->cap)
+		return 0;
+	size_t cap = s->cap ? s->cap * 2 : 64;
+	while (cap < need)
+		cap *= 2;
+	int32_t *r = realloc(s->rows, cap * (size_t)s->lanes * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	s->rows = r;
+	uint8_t *u = realloc(s->used, cap), *c = realloc(s->call, cap);
+	if (u)
+		s->used = u;
+	if (c)
+		s->call = c;
+	if (!u || !c)
+		return -ENOMEM;
+	for (size_t k = s->cap; k < cap; k++) {
+		s->used[k] = s->call[k] = 0;
+		for (int l = 0; l < s->lanes; l++)
+			s->rows[k * (size_t)s->lanes + (size_t)l] = -1;
+	}
+	s->cap = cap;
+	return 0;
+}
+
+static void begin_superblock(struct sched *s)
+{
+	int32_t none = (int32_t)s->nrows - 1;
+
+	s->start = (int32_t)s->nrows;
+	for (int k = 0; k < NR; k++)
+		s->wr[k] = s->rd[k] = none;
+	for (int k = 0; k < SB; k++)
+		s->st[k] = s->ld[k] = none;
+	s->st_o[0] = s->st_o[1] = s->ld_o[0] = s->ld_o[1] = none;
+	s->maxrow = s->lastctl = none;
+	s->nctl = 0;
+}
+
+static bool reads_mem(const struct xin *in)
+{
+	int f = xform(in);
+	return jn_vliw_is_load(in) || f == XF_CALL || f == XF_ATOMIC || f == XF_AFETCH ||
+	       f == XF_AXCHG || f == XF_ACMPXCHG;
+}
+
+/* Memory the instruction touches: stack bytes [*lo, *hi), and the other
+ * regions in *other (bit 0: packet, bit 1: maps and everything else). */
+static void region(const struct xfn *f, size_t i, int *lo, int *hi, unsigned *other)
+{
+	const struct xin *in = &f->code[i];
+	uint8_t base = jn_vliw_is_load(in) ? in->src : in->dst;
+	int64_t off;
+
+	*lo = *hi = 0;
+	*other = 0;
+	if (xform(in) == XF_CALL) {
+		*lo = 0; *hi = SB; *other = 3;
+		return;
+	}
+	switch (jn_vliw_region(f, i, base)) {
+	case RG_STACK:
+		jn_vliw_base_is_stack(f, i, base, &off);
+		int64_t a = SB + off + in->off, b = a + jn_vliw_msize(in);
+		if (a >= 0 && b <= SB) {
+			*lo = (int)a; *hi = (int)b;
+			return;
+		}
+		break;
+	case RG_PKT: *other = 1; return;
+	case RG_MAP: case RG_CTX: *other = 2; return;
+	case RG_NONSTACK: *other = 3; return;
+	default: break;
+	}
+	*lo = 0; *hi = SB; *other = 3;
+}
+
+static int32_t earliest(struct sched *s, const struct xfn *f, size_t i, bool *isctl)
+{
+	const struct xin *in = &f->code[i];
+	uint16_t u = jn_vliw_uses(in), d = jn_vliw_defs(in);
+	bool rd = reads_mem(in), wr = jn_vliw_is_store(in) || xform(in) == XF_CALL;
+	int32_t lo = s->start;
+
+	for (int k = 0; k < NR; k++) {
+		if (u & (1u << k))
+			lo = max32(lo, s->wr[k] + 1);
+		if (d & (1u << k))
+			lo = max32(lo, max32(s->wr[k] + 1, s->rd[k]));
+	}
+	if (rd || wr) {
+		int a, b;
+		unsigned other;
+		region(f, i, &a, &b, &other);
+		for (int k = a; k < b; k++)
+			lo = max32(lo, wr ? max32(s->st[k] + 1, s->ld[k]) : s->st[k] + 1);
+		for (int k = 0; k < 2; k++)
+			if (other & (1u << k))
+				lo = max32(lo, wr ? max32(s->st_o[k] + 1, s->ld_o[k]) : s->st_o[k] + 1);
+	}
+	*isctl = jn_vliw_is_jump(in) || jn_vliw_is_exit(in) || in->chk;
+	if (*isctl)
+		lo = max32(lo, max32(s->maxrow, s->lastctl));
+	if (rd || wr || in->chk || !s->motion)
+		lo = max32(lo, s->lastctl + 1);
+	else
+		for (size_t c = 0; c < s->nctl; c++)
+			if (d & s->ctl[c].livein)
+				lo = max32(lo, s->ctl[c].row + 1);
+	return lo;
+}
+
+static void account(struct sched *s, const struct xfn *f, size_t i, int32_t r)
+{
+	const struct xin *in = &f->code[i];
+	uint16_t u = jn_vliw_uses(in), d = jn_vliw_defs(in);
+	bool rd = reads_mem(in), wr = jn_vliw_is_store(in) || xform(in) == XF_CALL;
+
+	for (int k = 0; k < NR; k++) {
+		if (u & (1u << k))
+			s->rd[k] = max32(s->rd[k], r);
+		if (d & (1u << k))
+			s->wr[k] = r;
+	}
+	if (rd || wr) {
+		int a, b;
+		unsigned other;
+		region(f, i, &a, &b, &other);
+		for (int k = a; k < b; k++) {
+			if (wr)
+				s->st[k] = max32(s->st[k], r);
+			if (rd)
+				s->ld[k] = max32(s->ld[k], r);
+		}
+		for (int k = 0; k < 2; k++) {
+			if ((other & (1u << k)) && wr)
+				s->st_o[k] = max32(s->st_o[k], r);
+			if ((other & (1u << k)) && rd)
+				s->ld_o[k] = max32(s->ld_o[k], r);
+		}
+	}
+	s->maxrow = max32(s->maxrow, r);
+}
+
+static int place(struct sched *s, const struct xfn *f, size_t i)
+{
+	const struct xin *in = &f->code[i];
+	bool isctl, call = xform(in) == XF_CALL, wide = xform(in) == XF_LDDW;
+	int w = wide && s->lanes > 1 ? 2 : 1;
+	int32_t r = earliest(s, f, i, &isctl);
+
+	for (;; r++) {
+		if (grow(s, (size_t)r + 3))
+			return -ENOMEM;
+		if (s->used[r] + w > s->lanes || (call && s->call[r]))
+			continue;
+		if (wide && s->lanes == 1 && s->used[r + 1])
+			continue;
+		break;
+	}
+	int32_t *row = &s->rows[(size_t)r * (size_t)s->lanes];
+	row[s->used[r]++] = (int32_t)i;
+	if (w == 2)
+		row[s->used[r]++] = -2;
+	if (wide && s->lanes == 1) {   /* the second slot takes the next row */
+		s->rows[(size_t)(r + 1) * (size_t)s->lanes] = -2;
+		s->used[r + 1] = 1;
+		s->maxrow = max32(s->maxrow, r + 1);
+	}
+	if (call)
+		s->call[r] = 1;
+	account(s, f, i, r);
+	if ((size_t)r + 1 > s->nrows)
+		s->nrows = (size_t)r + 1;
+	if (wide && s->lanes == 1 && (size_t)r + 2 > s->nrows)
+		s->nrows = (size_t)r + 2;
+	if (isctl) {
+		s->lastctl = r;
+		if (s->nctl < MAXCTL)
+			s->ctl[s->nctl++] = (struct ctl){ r, jn_vliw_is_cond(in) ? f->live_in[in->tgt] : 0 };
+		else   /* too many to track: nothing moves above any of them */
+			s->motion = false;
+	}
+	return 0;
+}
+
+int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog *p,
+		     char *err, size_t errlen)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+	int32_t *sbrow = malloc((f->n + 1) * sizeof(*sbrow));
+	int rc = 0;
+
+	if (!s || !sbrow || !(s->ctl = malloc(MAXCTL * sizeof(*s->ctl)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	s->lanes = lanes;
+	s->motion = motion;
+	for (size_t i = 0; i < f->n && !rc; i++) {
+		const struct xin *prev = i ? &f->code[i - 1] : NULL;
+		sbrow[i] = -1;
+		if (i == 0 || f->target[i] || jn_vliw_is_exit(prev) || prev->op == JN_OP_JA ||
+		    prev->op == JN_OP_GOTOL) {
+			s->motion = motion;
+			begin_superblock(s);
+			sbrow[i] = s->start;
+		}
+		rc = place(s, f, i);
+	}
+	if (rc)
+		goto out;
+	p->code = malloc((f->n ? f->n : 1) * sizeof(*p->code));
+	if (!p->code) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(p->code, f->code, f->n * sizeof(*p->code));
+	for (size_t i = 0; i < f->n; i++)
+		if (jn_vliw_is_jump(&p->code[i]))
+			p->code[i].tgt = sbrow[f->code[i].tgt];
+	p->n = f->n;
+	p->lanes = lanes;
+	p->nrows = s->nrows;
+	p->rows = s->rows;
+	s->rows = NULL;
+out:
+	if (s) {
+		free(s->rows); free(s->used); free(s->call); free(s->ctl);
+	}
+	free(s);
+	free(sbrow);
+	if (rc)
+		return jn_errf(err, errlen, -rc, "vliw: out of memory scheduling %zu instructions", f->n);
+	return 0;
+}

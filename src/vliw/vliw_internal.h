@@ -1,0 +1,104 @@
+/* vliw_internal.h - the compiler's IR, the shared analyses (cfg.c) and the
+ * pass and scheduler entry points. */
+#ifndef JN_VLIW_INTERNAL_H
+#define JN_VLIW_INTERNAL_H
+
+#include "vliw/vliw.h"
+
+enum jn_xform {
+#define F_(f) XF_##f,
+	JN_ISA_FORMS(F_)
+#undef F_
+	XF_NOP, XF_ALU3, XF_LD6, XF_STX6, XF_ST6, XF_EXITK,
+};
+
+/* One instruction of the IR: a base eBPF op or an extended one. */
+struct xin {
+	uint16_t op;       /* enum jn_xop */
+	uint8_t dst, src;
+	int16_t off;
+	int32_t imm;
+	int32_t imm2;      /* lddw: the second slot's imm */
+	int32_t tgt;       /* jumps: target index in the IR; after scheduling, the row */
+	uint32_t pc;       /* the eBPF pc it came from */
+	uint16_t chk;      /* checked load: data + chk <= data_end required (0: none) */
+	uint8_t chk_act;   /* ... else exit with this action */
+	uint8_t del;       /* removed by a pass */
+};
+
+struct xinfo { const char *name; uint8_t opcode; uint8_t form; const char *text; };
+extern const struct xinfo jn_vliw_xinfo[JN_XOP__COUNT];
+
+static inline int xform(const struct xin *i) { return jn_vliw_xinfo[i->op].form; }
+bool jn_vliw_is_jump(const struct xin *i);     /* JA, GOTOL, JCC */
+bool jn_vliw_is_cond(const struct xin *i);     /* JCC */
+bool jn_vliw_is_exit(const struct xin *i);     /* EXIT, EXITK */
+bool jn_vliw_is_load(const struct xin *i);     /* LDX, LDXSX, LD6 */
+bool jn_vliw_is_store(const struct xin *i);    /* ST, STX, ST6, STX6, atomics */
+bool jn_vliw_is_pure(const struct xin *i);     /* ALU, MOV, lddw: no memory, never faults */
+unsigned jn_vliw_msize(const struct xin *i);   /* bytes a load/store touches */
+/* Registers read and written (bit r for rN). */
+uint16_t jn_vliw_uses(const struct xin *i);
+uint16_t jn_vliw_defs(const struct xin *i);
+/* Disassemble; jumps print "goto <row>" once scheduled, else "goto +tgt". */
+void jn_vliw_text(const struct xin *i, bool sched, char *buf, size_t len);
+
+/* ---- the function being compiled ---- */
+struct xfn {
+	struct xin *code;
+	size_t n;
+	/* analyses (cfg.c), valid after jn_vliw_analyse */
+	uint8_t *target;     /* per insn: 1 if some jump lands on it */
+	uint16_t *npred;     /* per insn: predecessors (fall-through and jumps) */
+	uint16_t *live_out;  /* per insn: registers live after it */
+	uint16_t *live_in;
+	struct absval *av;   /* per insn: register facts before it (n * 11) */
+	uint64_t *zero;      /* per insn: stack bytes known zero before it (n * 8 words) */
+};
+
+/* Abstract values of the forward analysis. */
+enum akind { AK_TOP, AK_UNK, AK_CONST, AK_CTX, AK_PKT, AK_END, AK_STACK, AK_NONSTACK,
+	     AK_PKTV, AK_MAPV };
+/* PKT: data + v; STACK: r10 + v; CONST: v; PKTV: somewhere in the packet
+ * buffer; MAPV: a map value (or NULL); NONSTACK: a pointer that is not into
+ * the stack; UNK: anything. */
+struct absval { uint8_t kind; int64_t v; };
+
+/* Which memory a base register points into, before insn i. */
+enum jn_vliw_region { RG_UNK, RG_STACK, RG_PKT, RG_MAP, RG_CTX, RG_NONSTACK };
+enum jn_vliw_region jn_vliw_region(const struct xfn *f, size_t i, uint8_t reg);
+
+int jn_vliw_analyse(struct xfn *f, char *err, size_t errlen);
+void jn_vliw_fn_free(struct xfn *f);
+/* Drop deleted instructions, remapping jump targets (a target that was
+ * deleted moves to the next instruction kept).  Returns 0 or -ENOMEM. */
+int jn_vliw_compact(struct xfn *f);
+/* Delete pure instructions whose results are never read. Returns how many. */
+size_t jn_vliw_dce(struct xfn *f);
+/* May the memory of a and b (loads/stores, with the facts before each) overlap? */
+bool jn_vliw_base_is_stack(const struct xfn *f, size_t i, uint8_t reg, int64_t *off);
+bool jn_vliw_base_not_stack(const struct xfn *f, size_t i, uint8_t reg);
+
+/* Passes: return how many instructions they removed or rewrote away, or
+ * negative errno. f is analysed before each pass. */
+int jn_vliw_pass_zero(struct xfn *f);
+int jn_vliw_pass_exit(struct xfn *f);
+int jn_vliw_pass_bounds(struct xfn *f);
+int jn_vliw_pass_alu3(struct xfn *f);
+int jn_vliw_pass_ld6(struct xfn *f);
+
+/* The schedule. */
+struct jn_vliw_prog {
+	struct xin *code;    /* the lowered IR; jump tgt fields hold rows */
+	size_t n;
+	int lanes;
+	size_t nrows;
+	int32_t *rows;       /* nrows * lanes: IR index, -1 empty, -2 second half of lddw */
+	struct jn_vliw_stats st;
+};
+
+/* Schedule f (analysed) into p->rows; fills code, n, nrows, rows. */
+int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog *p,
+		     char *err, size_t errlen);
+
+#endif
