@@ -5,6 +5,7 @@
  *   zero       pass_zero.c
  *   exit       pass_exit.c
  *   bounds     pass_bounds.c (then dead-code removal)
+ *   ldcomb     pass_ldcomb.c (repeated until nothing changes)
  *   alu3       pass_alu3.c
  *   ld6        pass_ld6.c
  *   schedule   sched.c
@@ -31,8 +32,8 @@ const char *const jn_vliw_pass_help[JN_VLIW_NPASSES] = {
 };
 
 static int (*const pass_fn[JN_VLIW_NPASSES])(struct xfn *) = {
-	jn_vliw_pass_zero, jn_vliw_pass_exit, jn_vliw_pass_bounds, jn_vliw_pass_alu3,
-	jn_vliw_pass_ld6,
+	jn_vliw_pass_zero, jn_vliw_pass_exit, jn_vliw_pass_bounds, jn_vliw_pass_ldcomb,
+	jn_vliw_pass_alu3, jn_vliw_pass_ld6,
 };
 
 static int refuse(enum jn_op op, size_t pc, char *err, size_t errlen)
@@ -128,10 +129,15 @@ static int lower(const struct jn_insn *insns, size_t n, unsigned mask, struct xf
 		size_t before = f->n;
 		if (!(mask & (1u << k)))
 			continue;
-		if ((rc = pass_fn[k](f)) < 0)
-			return jn_errf(err, errlen, -rc, "vliw: pass %s: %s", jn_vliw_pass_names[k],
-				       strerror(-rc));
-		rc = settle(f, err, errlen);
+		do {
+			if ((rc = pass_fn[k](f)) < 0)
+				return jn_errf(err, errlen, -rc, "vliw: pass %s: %s", jn_vliw_pass_names[k],
+					       strerror(-rc));
+			int changed = rc;
+			rc = settle(f, err, errlen);
+			if (!changed || k != JN_VLIW_PASS_LDCOMB)
+				break;
+		} while (!rc);
 		while (!rc && k == JN_VLIW_PASS_BOUNDS && jn_vliw_dce(f))
 			rc = settle(f, err, errlen);
 		while (!rc && drop_unreachable(f))

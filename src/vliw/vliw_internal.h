@@ -84,6 +84,7 @@ bool jn_vliw_base_not_stack(const struct xfn *f, size_t i, uint8_t reg);
 int jn_vliw_pass_zero(struct xfn *f);
 int jn_vliw_pass_exit(struct xfn *f);
 int jn_vliw_pass_bounds(struct xfn *f);
+int jn_vliw_pass_ldcomb(struct xfn *f);
 int jn_vliw_pass_alu3(struct xfn *f);
 int jn_vliw_pass_ld6(struct xfn *f);
 
