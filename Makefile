@@ -73,7 +73,7 @@ build/progs/%.o: progs/%.bpf.c $(wildcard progs/*.h)
 	$(BPF_CC) -O2 -g -target bpf -I/usr/include/$(shell uname -m)-linux-gnu -Iprogs -c $< -o $@
 
 # BPF objects the unit tests load.
-build/tests/objs/%.o: tests/objs/%.bpf.c
+build/tests/objs/%.o: tests/objs/%.bpf.c $(wildcard tests/objs/*.h)
 	@mkdir -p $(dir $@)
 	$(BPF_CC) -O2 -g -target bpf -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 
