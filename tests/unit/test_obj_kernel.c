@@ -131,6 +131,23 @@ static void test_libxdp_and_test_objects_relocated_like_libbpf(void **state)
 	assert_true(compared >= 12);
 }
 
+static void test_project_programs_relocated_like_libbpf(void **state)
+{
+	size_t compared = 0;
+	glob_t g;
+
+	(void)state;
+	if (glob("build/progs/*.o", 0, NULL, &g))
+		skip();
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		if (!check(g.gl_pathv[i], NULL, &compared)) {
+			globfree(&g);
+			skip();
+		}
+	assert_true(compared >= g.gl_pathc);
+	globfree(&g);
+}
+
 static void test_core_relocated_like_libbpf_against_custom_btf(void **state)
 {
 	size_t compared = 0;
@@ -145,6 +162,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_libxdp_and_test_objects_relocated_like_libbpf),
+		cmocka_unit_test(test_project_programs_relocated_like_libbpf),
 		cmocka_unit_test(test_core_relocated_like_libbpf_against_custom_btf),
 	};
 
