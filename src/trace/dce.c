@@ -64,7 +64,7 @@ static void renumber(struct jn_trace *t, const uint8_t *m, int32_t *nw)
 			nw[i] = -1;
 			continue;
 		}
-		if (in.op != JN_TIR_KINT)
+		if (in.op != JN_TIR_KINT && in.op != JN_TIR_LOOKUP)
 			in.a = remap(nw, in.a);
 		if (in.op != JN_TIR_LOOKUP && in.op != JN_TIR_MLOAD && in.op != JN_TIR_KINT)
 			in.b = remap(nw, in.b);

@@ -4,7 +4,10 @@
  * What it does: an ALU instruction whose operands are all constants becomes
  * a constant; x+0, x-0, x|0, x^0, x<<0, x>>0, x*1 become x; x & mask
  * becomes x when x's width (bytes it can occupy) fits inside the mask; a
- * 32-bit move or le16/le32/le64 of a value that already fits becomes it.
+ * 32-bit move or le16/le32/le64 of a value that already fits becomes it;
+ * (x << 32) >> 32 becomes x when x fits in 32 bits; adjacent packet loads
+ * joined by shift and or (the way clang reads a 16-bit field byte by byte)
+ * become one wider load: pkt[o:w] | pkt[o+w:n] << 8w is pkt[o:w+n].
  * Assumes: operands precede the instruction; widths are conservative (a
  * value of width w is < 2^(8w)).
  */
@@ -52,8 +55,55 @@ static int identity(const struct jn_tbuild *b, const struct jn_tins *in)
 	}
 }
 
+/* r = PLOAD(o+w, n) << 8w, with w given: the load's ref, or -1. */
+static int shifted_load(const struct jn_trace *t, int32_t r, int64_t o, unsigned w)
+{
+	const struct jn_tins *s = &t->ir[r], *l;
+	uint64_t k;
+
+	if (s->op != JN_TIR_ALU || s->k != JN_OP_LSH64_X || !is_k(t, s->b, &k) || k != 8 * w)
+		return -1;
+	l = &t->ir[s->a];
+	return l->op == JN_TIR_PLOAD && l->k == o + (int64_t)w && w + l->sz <= 8 ? s->a : -1;
+}
+
+static int combine_loads(struct jn_tbuild *b, const struct jn_tins *in)
+{
+	const struct jn_trace *t = b->t;
+	int32_t x = in->a, y = in->b;
+
+	if (in->k != JN_OP_OR64_X)
+		return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		const struct jn_tins *l = &t->ir[x];
+		int hi = l->op == JN_TIR_PLOAD ? shifted_load(t, y, l->k, l->sz) : -1;
+		if (hi >= 0)
+			return jn_tb_emit(b, JN_TIR_PLOAD, (uint8_t)(l->sz + t->ir[hi].sz), -1, -1, l->k,
+					  b->cval[x] | b->cval[y]);
+		x = in->b;
+		y = in->a;
+	}
+	return -1;
+}
+
+static int zext32(const struct jn_tbuild *b, const struct jn_tins *in)
+{
+	const struct jn_trace *t = b->t;
+	const struct jn_tins *s;
+	uint64_t k1, k2;
+
+	if (in->k != JN_OP_RSH64_X || !is_k(t, in->b, &k1) || k1 != 32)
+		return -1;
+	s = &t->ir[in->a];
+	if (s->op != JN_TIR_ALU || s->k != JN_OP_LSH64_X || !is_k(t, s->b, &k2) || k2 != 32)
+		return -1;
+	return fits(t, s->a, 4) ? s->a : -1;
+}
+
 int jn_tfold(struct jn_tbuild *b, struct jn_tins *in)
 {
+	int r;
+
 	const struct jn_trace *t = b->t;
 	uint64_t ka, kb = 0;
 
@@ -61,6 +111,8 @@ int jn_tfold(struct jn_tbuild *b, struct jn_tins *in)
 		return -1;
 	if (is_k(t, in->a, &ka) && (in->b < 0 || is_k(t, in->b, &kb)))
 		return jn_tb_const(b, jn_trace_alu((int)in->k, ka, kb));
+	if ((r = combine_loads(b, in)) != -1 || (r = zext32(b, in)) != -1)
+		return r;
 	switch (in->k) {
 	case JN_OP_MOV32_X: case JN_OP_LE32:
 		return fits(t, in->a, 4) ? in->a : -1;

@@ -33,6 +33,14 @@ static const char *const err_msgs[] = {
 const char *jn_trace_err_name(int e) { return e >= 0 && e < JN_TRERR__COUNT ? err_names[e] : "?"; }
 const char *jn_trace_err_msg(int e) { return e >= 0 && e < JN_TRERR__COUNT ? err_msgs[e] : "?"; }
 
+int jn_trace_err_parse(const char *name)
+{
+	for (int e = 0; e < JN_TRERR__COUNT; e++)
+		if (!strcmp(name, err_names[e]))
+			return e;
+	return -1;
+}
+
 int jn_rec_abort(struct jn_tracer *tr, int reason, const char *fmt, ...)
 {
 	va_list ap;

@@ -54,6 +54,7 @@ enum jn_trace_err {
 };
 const char *jn_trace_err_name(int e);   /* "NYI_HELPER" */
 const char *jn_trace_err_msg(int e);    /* "helper not supported in traces" */
+int jn_trace_err_parse(const char *name);  /* the code of "NYI_HELPER", or -1 */
 
 struct jn_trace;   /* one recorded trace (opaque); jn_trace_free */
 struct jn_tracer;  /* recorder for one jn_xdp (opaque); jn_tracer_free */

@@ -122,6 +122,11 @@ static void equiv(const char *objpath, const char *maps, const struct jn_pkt_set
 	}
 	json_object_put(ma);
 	json_object_put(mb);
+	if (getenv("TRACE_STATS")) {
+		struct json_object *js = jn_nic_stats_json(nic);
+		fprintf(stderr, "%s\n", json_object_to_json_string(js));
+		json_object_put(js);
+	}
 	jn_nic_free(nic);
 	free(future);
 	inst_close(&a);
@@ -251,10 +256,139 @@ static void test_nic_equals_interpreter_on_all_traffic(void **state)
 	}
 }
 
+/* Every trace, run at once on the packet it was recorded from (state as
+ * it arrived), holds and gives the interpreter's result; aborts are rare. */
+static void replay(const char *objpath, const char *maps, const struct jn_pkt_set *set,
+		   uint64_t *recorded, uint64_t *aborted)
+{
+	struct inst a, b;
+	struct jn_tracer *tr;
+	char err[256], msg[160];
+
+	assert_int_equal(inst_open(&a, objpath, maps), 0);
+	assert_int_equal(inst_open(&b, objpath, maps), 0);
+	assert_int_equal(jn_tracer_new(a.x, &tr, err, sizeof(err)), 0);
+	for (uint64_t i = 0; i < set->n; i++) {
+		const struct jn_pkt *p = &set->pkts[i];
+		struct jn_xdp_result ra, rb;
+		struct jn_trace *t = NULL;
+		int rc = jn_trace_record(tr, p->data, p->caplen, p->ts_ns, &t, msg, sizeof(msg));
+		int rcb = jn_xdp_run(b.x, p->data, p->caplen, p->ts_ns, &rb, false);
+		if (rc < 0) {
+			assert_int_equal(rc, rcb);
+			continue;
+		}
+		if (rc > 0) {
+			(*aborted)++;
+			jn_xdp_run(a.x, p->data, p->caplen, p->ts_ns, &ra, false);
+			continue;
+		}
+		(*recorded)++;
+		assert_int_equal(jn_xdp_begin(a.x, p->data, p->caplen, p->ts_ns, &ra), 0);
+		if (jn_trace_exec(t, a.x, &ra, NULL) != 1) {
+			fprintf(stderr, "%s: packet %llu: trace fails on its own packet: %s\n", objpath,
+				(unsigned long long)i, jn_trace_cond(t));
+			jn_trace_dump(t, stderr);
+			fail();
+		}
+		if (!same_result(&ra, &rb)) {
+			fprintf(stderr, "%s: packet %llu: trace gives %s len %u, interpreter %s len %u\n",
+				objpath, (unsigned long long)i, jn_xdp_action_name(ra.action), ra.len,
+				jn_xdp_action_name(rb.action), rb.len);
+			jn_trace_dump(t, stderr);
+			fail();
+		}
+		jn_trace_free(t);
+	}
+	jn_tracer_free(tr);
+	inst_close(&a);
+	inst_close(&b);
+}
+
+static void test_every_trace_holds_on_its_own_packet(void **state)
+{
+	char obj[256], maps[256];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		uint64_t rec = 0, ab = 0;
+		prog_paths(progs[i], obj, maps, sizeof(obj));
+		replay(obj, maps, &traffic, &rec, &ab);
+		fprintf(stderr, "  %-16s %llu traced, %llu aborted\n", progs[i], (unsigned long long)rec,
+			(unsigned long long)ab);
+		assert_true(rec > 0);
+	}
+}
+
+/* Several cache sizes and every policy on a subset of the traffic. */
+static void test_nic_equals_interpreter_every_policy_and_size(void **state)
+{
+	static const uint32_t caps[] = { 1, 2, 3, 8 };
+	char obj[256], maps[256];
+	struct jn_pkt *buf;
+	struct jn_pkt_set s = subset(3000, 7, &buf);
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		prog_paths(progs[i], obj, maps, sizeof(obj));
+		for (int pol = 0; pol < JN_POL__COUNT; pol++)
+			for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+				struct eq_stats es = {0};
+				equiv(obj, maps, &s, caps[c], pol, &es);
+				assert_int_equal(es.mismatches, 0);
+				assert_int_equal(es.maps_differ, 0);
+			}
+	}
+	free(buf);
+}
+
+/* Debian's libxdp objects (xdp-filter with and without rules, the
+ * dispatcher, xdpdump, the AF_XDP default program). */
+static void test_nic_equals_interpreter_on_libxdp_objects(void **state)
+{
+	DIR *d = opendir(LIBXDP);
+	struct dirent *de;
+	int n = 0;
+	(void)state;
+
+	if (!d) {
+		fprintf(stderr, "  (no %s: skipped)\n", LIBXDP);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char obj[512], maps[512];
+		size_t l = strlen(de->d_name);
+		if (l < 3 || strcmp(de->d_name + l - 2, ".o") || !strcmp(de->d_name, "xdpdump_bpf.o"))
+			continue;
+		snprintf(obj, sizeof(obj), LIBXDP "%s", de->d_name);
+		for (int with = 0; with < 2; with++) {
+			struct eq_stats es = {0};
+			uint64_t rec = 0, ab = 0;
+			if (with && strncmp(de->d_name, "xdpfilt_", 8))
+				break;
+			snprintf(maps, sizeof(maps), "tests/maps/xdpfilt_%.*s.maps.json", (int)(l - 14),
+				 de->d_name + 12);
+			equiv(obj, with ? maps : NULL, &traffic, 3, JN_POL_CLOCK, &es);
+			replay(obj, with ? maps : NULL, &traffic, &rec, &ab);
+			fprintf(stderr, "  %-24s %s %llu hits, %llu traced, %llu aborted\n", de->d_name,
+				with ? "rules" : "empty", (unsigned long long)es.hits,
+				(unsigned long long)rec, (unsigned long long)ab);
+			assert_int_equal(es.mismatches, 0);
+			assert_int_equal(es.maps_differ, 0);
+			n++;
+		}
+	}
+	closedir(d);
+	assert_true(n >= 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nic_equals_interpreter_on_all_traffic),
+		cmocka_unit_test(test_every_trace_holds_on_its_own_packet),
+		cmocka_unit_test(test_nic_equals_interpreter_every_policy_and_size),
+		cmocka_unit_test(test_nic_equals_interpreter_on_libxdp_objects),
 	};
 	return cmocka_run_group_tests(tests, traffic_setup, traffic_teardown);
 }

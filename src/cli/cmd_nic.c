@@ -1,0 +1,140 @@
+/* cmd_nic.c - `jitnic nic prog.o traffic.pcap`: every packet through the
+ * JITNIC model (trace cache on the NIC, host tracer on a miss): the same
+ * verdicts, output pcaps and maps as `jitnic run`, plus the cache's
+ * statistics (docs/nic.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "nic_run.h"
+
+struct nic_cfg {
+	const char *prog, *maps, *out, *policy;
+	long cache, cache_ops, admit, admit_window, thrash_window;
+	uint64_t seed;
+	bool json, dump_maps;
+};
+
+static const struct jn_opt nic_opts[] = {
+	JN_OPT(struct nic_cfg, cache, "cache", JN_OPT_INT, "N", "traces the NIC holds (default 16)"),
+	JN_OPT(struct nic_cfg, cache_ops, "cache-ops", JN_OPT_INT, "N", "IR instructions the NIC holds (default: unlimited)"),
+	JN_OPT(struct nic_cfg, policy, "policy", JN_OPT_STR, "P", "lru, lfu, fifo, random, clock, belady (default lru)"),
+	JN_OPT(struct nic_cfg, admit, "admit", JN_OPT_INT, "K", "install a path only when seen K times in the admission window"),
+	JN_OPT(struct nic_cfg, admit_window, "admit-window", JN_OPT_INT, "N", "admission window in packets (default 1024)"),
+	JN_OPT(struct nic_cfg, thrash_window, "thrash-window", JN_OPT_INT, "N", "thrashing signal window in packets (default 1024)"),
+	JN_OPT(struct nic_cfg, prog, "prog", JN_OPT_STR, "NAME", "program to run (function or section name)"),
+	JN_OPT(struct nic_cfg, maps, "maps", JN_OPT_STR, "FILE", "fill maps from FILE (docs/maps-file.md)"),
+	JN_OPT(struct nic_cfg, out, "out", JN_OPT_STR, "DIR", "write one pcap per verdict into DIR"),
+	JN_OPT(struct nic_cfg, seed, "seed", JN_OPT_U64, "N", "seed of bpf_get_prandom_u32 and the random policy"),
+	JN_OPT(struct nic_cfg, dump_maps, "dump-maps", JN_OPT_FLAG, NULL, "print every map after the run"),
+	JN_OPT(struct nic_cfg, json, "json", JN_OPT_FLAG, NULL, "print the summary as JSON"),
+	{ NULL }
+};
+
+int nic_cfg_opts(const char *cmd, const char *policy, long cache, long cache_ops, long admit,
+		 long admit_window, long thrash_window, struct jn_nic_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->policy = policy ? jn_nic_policy_parse(policy) : JN_POL_LRU;
+	if (o->policy < 0 || cache < 0 || cache_ops < 0 || admit < 0 || admit_window < 0 ||
+	    thrash_window < 0 || cache > UINT32_MAX || cache_ops > UINT32_MAX) {
+		fprintf(stderr, "jitnic %s: bad option value (policies: lru lfu fifo random clock belady)\n", cmd);
+		return 1;
+	}
+	o->capacity = (uint32_t)cache;
+	o->cap_ops = (uint32_t)cache_ops;
+	o->admit = (uint32_t)admit;
+	o->admit_window = (uint32_t)admit_window;
+	o->thrash_window = (uint32_t)thrash_window;
+	return 0;
+}
+
+static void print_text(const struct nic_run *r, const char *prog, bool dump_maps)
+{
+	struct json_object *st = jn_nic_stats_json(r->nic), *ab;
+
+	printf("program %s: %llu packets in %.3f s on the NIC model\n", prog,
+	       (unsigned long long)r->set->n, r->secs);
+	for (int i = 0; i <= XDP_REDIRECT; i++)
+		printf("  %-9s %llu\n", jn_xdp_action_name(i), (unsigned long long)r->actions[i]);
+	if (r->faults)
+		printf("  faults    %llu\n", (unsigned long long)r->faults);
+	if (r->skipped)
+		printf("  skipped   %llu (XDP never sees them)\n", (unsigned long long)r->skipped);
+	printf("cache:\n");
+	json_object_object_foreach(st, k, v) {
+		if (!strcmp(k, "aborts"))
+			continue;
+		printf("  %-24s %s\n", k, json_object_to_json_string(v));
+	}
+	if (json_object_object_get_ex(st, "aborts", &ab) && json_object_object_length(ab)) {
+		printf("  aborts by reason:\n");
+		json_object_object_foreach(ab, k2, v2)
+			printf("    %-20s %lld  (%s)\n", k2, (long long)json_object_get_int64(v2),
+			       jn_trace_err_msg(jn_trace_err_parse(k2)));
+	}
+	json_object_put(st);
+	if (dump_maps) {
+		struct json_object *m = jn_xdp_dump_maps(r->s.xdp);
+		printf("%s\n", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY));
+		json_object_put(m);
+	}
+}
+
+static void print_json(const struct nic_run *r, const char *prog)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_object();
+
+	json_object_object_add(o, "program", json_object_new_string(prog));
+	json_object_object_add(o, "packets", json_object_new_int64((int64_t)r->set->n));
+	for (int i = 0; i <= XDP_REDIRECT; i++)
+		json_object_object_add(a, jn_xdp_action_name(i), json_object_new_int64((int64_t)r->actions[i]));
+	json_object_object_add(o, "actions", a);
+	json_object_object_add(o, "faults", json_object_new_int64((int64_t)r->faults));
+	json_object_object_add(o, "skipped", json_object_new_int64((int64_t)r->skipped));
+	json_object_object_add(o, "seconds", json_object_new_double(r->secs));
+	json_object_object_add(o, "nic", jn_nic_stats_json(r->nic));
+	json_object_object_add(o, "maps", jn_xdp_dump_maps(r->s.xdp));
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	json_object_put(o);
+}
+
+static int nic_main(void *cfgp, int npos, char **pos)
+{
+	struct nic_cfg *c = cfgp;
+	struct nic_run_cfg rc = { .obj = pos[0], .pcap = pos[1], .prog = c->prog, .maps = c->maps,
+				  .out = c->out, .seed = c->seed, .quiet = c->json };
+	struct jn_pkt_set *set = NULL;
+	struct nic_run r;
+	int st;
+
+	(void)npos;
+	if (nic_cfg_opts("nic", c->policy, c->cache ? c->cache : 16, c->cache_ops, c->admit,
+			 c->admit_window, c->thrash_window, &rc.nic))
+		return 1;
+	rc.nic.seed = c->seed;
+	if (nic_load("nic", pos[1], &set))
+		return 1;
+	st = nic_run("nic", &rc, set, &r);
+	if (!st) {
+		const char *prog = jn_session_prog_name(&r.s, c->prog);
+		if (c->json)
+			print_json(&r, prog);
+		else
+			print_text(&r, prog, c->dump_maps);
+	}
+	nic_run_close(&r);
+	jn_pkt_set_free(set);
+	return st;
+}
+
+const struct jn_cmd jn_cmd_nic = {
+	.name = "nic", .args = "prog.o traffic.pcap",
+	.summary = "run every packet through the JITNIC model: trace cache on the NIC, tracer on the host",
+	.opts = nic_opts, .cfg_size = sizeof(struct nic_cfg), .min_pos = 2, .max_pos = 2,
+	.run = nic_main,
+};
