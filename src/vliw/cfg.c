@@ -16,6 +16,7 @@ enum { NR = JN_ISA_NREGS, ZW = JN_ISA_STACK / 64 };
 struct astate {
 	struct absval r[NR];
 	uint64_t z[ZW];      /* bit b: stack byte r10 - 512 + b is zero */
+	uint16_t minlen;     /* the packet surely has this many bytes from data */
 };
 
 static size_t nsucc(const struct xfn *f, size_t i, size_t s[2])
@@ -178,6 +179,8 @@ static void step(struct astate *st, const struct xin *in)
 				     ? (struct absval){ r[in->src].kind, r[in->src].v + in->imm } : unk;
 		break;
 	case XF_LDX: case XF_LDXSX: case XF_LD6:
+		if (in->chk > st->minlen)
+			st->minlen = in->chk;
 		if (r[in->src].kind == AK_CTX && f == XF_LDX && in->off == 0)
 			r[in->dst] = (struct absval){ AK_PKT, 0 };
 		else if (r[in->src].kind == AK_CTX && f == XF_LDX && (in->off == 4 || in->off == 8))
@@ -204,6 +207,8 @@ static void step(struct astate *st, const struct xin *in)
 		if (!helper_reads_only(in->imm))
 			memset(st->z, 0, sizeof(st->z));
 		if (in->imm == 44 || in->imm == 54 || in->imm == 65)   /* packet moved */
+			st->minlen = 0;
+		if (in->imm == 44 || in->imm == 54 || in->imm == 65)
 			for (int k = 6; k < 10; k++)
 				if (pkt_ptr(r[k].kind))
 					r[k] = (struct absval){ AK_PKTV, 0 };
@@ -216,6 +221,25 @@ static void step(struct astate *st, const struct xin *in)
 			if (jn_vliw_defs(in) & (1u << k))
 				r[k] = unk;
 	}
+}
+
+/* What a bounds check tells on each edge: the packet has at least K bytes. */
+static void edge_len(const struct xin *in, const struct astate *before, bool taken, struct astate *st)
+{
+	struct absval d = before->r[in->dst], s = before->r[in->src];
+	int64_t k = -1;
+	bool dp = d.kind == AK_PKT && s.kind == AK_END, de = d.kind == AK_END && s.kind == AK_PKT;
+	int64_t pk = dp ? d.v : s.v;
+
+	switch (in->op) {
+	case JN_OP_JGT_X: k = dp && !taken ? pk : de && taken ? pk + 1 : -1; break;  /* p > e | e > p */
+	case JN_OP_JGE_X: k = dp && !taken ? pk + 1 : de && taken ? pk : -1; break;  /* p >= e | e >= p */
+	case JN_OP_JLT_X: k = de && !taken ? pk : dp && taken ? pk + 1 : -1; break;  /* e < p | p < e */
+	case JN_OP_JLE_X: k = de && !taken ? pk + 1 : dp && taken ? pk : -1; break;  /* e <= p | p <= e */
+	default: break;
+	}
+	if ((dp || de) && k > st->minlen && k <= 0xffff)
+		st->minlen = (uint16_t)k;
 }
 
 static bool merge(struct astate *into, bool *seen, const struct astate *s)
@@ -231,6 +255,8 @@ static bool merge(struct astate *into, bool *seen, const struct astate *s)
 		into->r[k] = join1(into->r[k], s->r[k]);
 	for (int k = 0; k < ZW; k++)
 		into->z[k] &= s->z[k];
+	if (s->minlen < into->minlen)
+		into->minlen = s->minlen;
 	return memcmp(&old, into, sizeof(old)) != 0;
 }
 
@@ -248,25 +274,31 @@ static int facts(struct xfn *f)
 		in[0].r[k] = (struct absval){ AK_UNK, 0 };
 	in[0].r[1] = (struct absval){ AK_CTX, 0 };
 	in[0].r[10] = (struct absval){ AK_STACK, 0 };
+	in[0].minlen = JN_XDP_MIN_LEN;   /* shorter packets never reach a program */
 	memset(in[0].z, 0xff, sizeof(in[0].z));
 	seen[0] = queued[0] = true;
 	work[nw++] = 0;
 	while (nw) {
 		size_t i = work[--nw], s[2], k;
-		struct astate st = in[i];
+		struct astate st = in[i], e;
 		queued[i] = false;
 		step(&st, &f->code[i]);
 		k = nsucc(f, i, s);
-		for (size_t j = 0; j < k; j++)
-			if (merge(&in[s[j]], &seen[s[j]], &st) && !queued[s[j]]) {
+		for (size_t j = 0; j < k; j++) {
+			e = st;
+			if (jn_vliw_is_cond(&f->code[i]))
+				edge_len(&f->code[i], &in[i], j == 0, &e);
+			if (merge(&in[s[j]], &seen[s[j]], &e) && !queued[s[j]]) {
 				queued[s[j]] = true;
 				work[nw++] = s[j];
 			}
+		}
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		for (int k = 0; k < NR; k++)
 			f->av[i * NR + k] = seen[i] ? in[i].r[k] : (struct absval){ AK_TOP, 0 };
 		memcpy(&f->zero[i * ZW], in[i].z, sizeof(in[i].z));
+		f->minlen[i] = in[i].minlen;
 	}
 	free(in); free(seen); free(queued); free(work);
 	return 0;
@@ -276,6 +308,8 @@ void jn_vliw_fn_free(struct xfn *f)
 {
 	free(f->target); free(f->npred); free(f->live_out); free(f->live_in); free(f->av);
 	free(f->zero);
+	free(f->minlen);
+	f->minlen = NULL;
 	f->target = NULL; f->npred = NULL; f->live_out = f->live_in = NULL; f->av = NULL;
 	f->zero = NULL;
 }
@@ -291,7 +325,8 @@ int jn_vliw_analyse(struct xfn *f, char *err, size_t errlen)
 	f->live_in = calloc(n, sizeof(*f->live_in));
 	f->av = calloc(n * NR, sizeof(*f->av));
 	f->zero = calloc(n * ZW, sizeof(*f->zero));
-	if (!f->target || !f->npred || !f->live_out || !f->live_in || !f->av || !f->zero)
+	f->minlen = calloc(n, sizeof(*f->minlen));
+	if (!f->target || !f->npred || !f->live_out || !f->live_in || !f->av || !f->zero || !f->minlen)
 		return jn_errf(err, errlen, ENOMEM, "vliw: out of memory analysing %zu instructions", n);
 	for (size_t i = 0; i < f->n; i++) {
 		size_t s[2], k = nsucc(f, i, s);
@@ -369,5 +404,25 @@ enum jn_vliw_region jn_vliw_region(const struct xfn *f, size_t i, uint8_t reg)
 	case AK_CTX: return RG_CTX;
 	case AK_NONSTACK: return RG_NONSTACK;
 	default: return RG_UNK;
+	}
+}
+
+bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen)
+{
+	const struct xin *in = &f->code[i];
+	const struct absval *b = &f->av[i * NR + in->src];
+	int64_t lo = b->v + in->off, hi = lo + jn_vliw_msize(in);
+
+	if (!jn_vliw_is_load(in) || in->chk)
+		return false;
+	switch (b->kind) {
+	case AK_STACK:
+		return lo >= -JN_ISA_STACK && hi <= 0;
+	case AK_CTX:
+		return xform(in) == XF_LDX && jn_vliw_msize(in) == 4 && lo >= 0 && hi <= 24 && lo % 4 == 0;
+	case AK_PKT:
+		return lo >= 0 && hi <= minlen;
+	default:
+		return false;
 	}
 }

@@ -1,6 +1,6 @@
 /* pass_exit.c - the parameterized exit: "r0 = K; exit" becomes "exit K"
- * (0x96, the action in imm), and a "goto" whose target is such an exit
- * becomes the exit itself.  The exit instruction stays where other jumps
+ * (0x96, the action in imm), and a "goto" whose target is an exit (plain
+ * or parameterized) becomes the exit itself.  The exit instruction stays where other jumps
  * still land on it, and goes when nothing reaches it any more.
  * K is taken as the 64-bit r0 the mov produced: mov64 sign-extends, so any
  * K works; mov32 zero-extends, so only K >= 0 is fused. */
@@ -25,13 +25,13 @@ int jn_vliw_pass_exit(struct xfn *f)
 			n++;
 		}
 	}
-	/* goto L; ... L: exit K  ->  exit K */
+	/* goto L; ... L: exit [K]  ->  exit [K] */
 	for (size_t i = 0; i < f->n; i++) {
 		struct xin *j = &f->code[i];
 		if (j->del || (j->op != JN_OP_JA && j->op != JN_OP_GOTOL))
 			continue;
 		const struct xin *t = &f->code[j->tgt];
-		if (t->op == JN_XOP_EXITK && !t->del) {
+		if ((t->op == JN_XOP_EXITK || t->op == JN_OP_EXIT) && !t->del) {
 			uint32_t pc = j->pc;
 			*j = *t;
 			j->pc = pc;

@@ -18,7 +18,9 @@
  *     branches before them; pure ALU instructions may move up above a
  *     branch (into rows that run whether it is taken or not) when what they
  *     write is dead where the branch goes -- code motion between
- *     control-equivalent stretches.
+ *     control-equivalent stretches -- and so may loads that cannot fault
+ *     there: stack slots, context fields, packet bytes the checks before
+ *     that branch already guarantee.
  * Within a row, lanes are in program order, so when several branches of a
  * row are taken the first one in program order (lane 0 first) wins, as
  * Sephirot's lane priority does.  Jump targets are the first rows of their
@@ -33,7 +35,7 @@
 
 enum { NR = JN_ISA_NREGS, SB = JN_ISA_STACK, MAXCTL = 4096 };
 
-struct ctl { int32_t row; uint16_t livein; };
+struct ctl { int32_t row; uint16_t livein, minlen; };
 
 struct sched {
 	int lanes;
@@ -156,11 +158,12 @@ static int32_t earliest(struct sched *s, const struct xfn *f, size_t i, bool *is
 	*isctl = jn_vliw_is_jump(in) || jn_vliw_is_exit(in) || in->chk;
 	if (*isctl)
 		lo = max32(lo, max32(s->maxrow, s->lastctl));
-	if (rd || wr || in->chk || !s->motion)
+	bool load = jn_vliw_is_load(in) && !in->chk;
+	if ((rd && !load) || wr || in->chk || !s->motion)
 		lo = max32(lo, s->lastctl + 1);
-	else
+	else   /* pure, or a load that cannot fault: above a branch if dead where it goes */
 		for (size_t c = 0; c < s->nctl; c++)
-			if (d & s->ctl[c].livein)
+			if ((d & s->ctl[c].livein) || (load && !jn_vliw_load_safe(f, i, s->ctl[c].minlen)))
 				lo = max32(lo, s->ctl[c].row + 1);
 	return lo;
 }
@@ -232,7 +235,8 @@ static int place(struct sched *s, const struct xfn *f, size_t i)
 	if (isctl) {
 		s->lastctl = r;
 		if (s->nctl < MAXCTL)
-			s->ctl[s->nctl++] = (struct ctl){ r, jn_vliw_is_cond(in) ? f->live_in[in->tgt] : 0 };
+			s->ctl[s->nctl++] = (struct ctl){ r, jn_vliw_is_cond(in) ? f->live_in[in->tgt] : 0,
+							  f->minlen[i] };
 		else   /* too many to track: nothing moves above any of them */
 			s->motion = false;
 	}

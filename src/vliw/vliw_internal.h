@@ -54,6 +54,7 @@ struct xfn {
 	uint16_t *live_in;
 	struct absval *av;   /* per insn: register facts before it (n * 11) */
 	uint64_t *zero;      /* per insn: stack bytes known zero before it (n * 8 words) */
+	uint16_t *minlen;    /* per insn: bytes the packet surely has from data, before it */
 };
 
 /* Abstract values of the forward analysis. */
@@ -78,6 +79,9 @@ size_t jn_vliw_dce(struct xfn *f);
 /* May the memory of a and b (loads/stores, with the facts before each) overlap? */
 bool jn_vliw_base_is_stack(const struct xfn *f, size_t i, uint8_t reg, int64_t *off);
 bool jn_vliw_base_not_stack(const struct xfn *f, size_t i, uint8_t reg);
+/* Can the load at i never fault wherever the packet has at least minlen
+ * bytes (stack slots in range, context fields, packet bytes below minlen)? */
+bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen);
 
 /* Passes: return how many instructions they removed or rewrote away, or
  * negative errno. f is analysed before each pass. */
