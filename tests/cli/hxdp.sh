@@ -1,0 +1,87 @@
+#!/bin/sh
+# hxdp.sh - `jitnic hxdp`: the listing and summary, traffic checked against
+# the interpreter (exit status 0, "equals interpreter"), --json fields,
+# every --no-PASS, --lanes, --emit writes rows x lanes x 8 bytes,
+# --sweep-lanes with a gnuplot script, --table, and clean failures.
+# Uses "$JITNIC_BUILD/jitnic"; run from the repo root.
+set -u
+B=${JITNIC_BUILD:-build}
+J="$B/jitnic"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+pass=0
+fail=0
+P=build/progs/simple_firewall.o
+M=progs/simple_firewall.maps.json
+PCAP=../shared/data/pcaps/tcpreplay_test.pcap
+
+[ -x "$J" ] || { echo "hxdp.sh: $J not built"; exit 1; }
+[ -f "$P" ] || { echo "hxdp.sh: $P not built"; exit 1; }
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+json_num() { sed -n "s/^ *\"$2\":\([0-9.e+-]*\).*/\1/p" "$1"; }
+
+# listing: numbered rows with lanes separated by " | ", then the summary
+"$J" hxdp "$P" --maps "$M" >"$TMP/l.txt" 2>&1 || bad "listing exit status"
+grep -q '^   0 .* | ' "$TMP/l.txt" && ok || bad "no row 0 with lanes"
+grep -q '^eBPF instructions [0-9]* (.*), after lowering [0-9]*, 4 lanes: [0-9]* rows, IPC' "$TMP/l.txt" \
+	&& ok || bad "summary line: $(tail -2 "$TMP/l.txt")"
+grep -q '^rows: no pass [0-9]*, +zero' "$TMP/l.txt" && ok || bad "rows after each pass"
+
+# traffic: every packet equal to the interpreter
+"$J" hxdp "$P" "$PCAP" --maps "$M" --quiet >"$TMP/t.txt" 2>&1 && ok || bad "traffic exit status $(cat "$TMP/t.txt")"
+grep -q 'simulator equals interpreter on every packet and map' "$TMP/t.txt" && ok || bad "traffic not equal"
+grep -q '^cycles/packet min [0-9]* median [0-9]* max [0-9]*, IPC [0-9.]*, [0-9.]* Mpps' "$TMP/t.txt" \
+	&& ok || bad "cycles line"
+
+# --json
+"$J" hxdp "$P" "$PCAP" --maps "$M" --json >"$TMP/j.json" 2>&1 || bad "json exit status"
+rows=$(json_num "$TMP/j.json" rows)
+mism=$(json_num "$TMP/j.json" mismatches)
+pk=$(json_num "$TMP/j.json" packets)
+[ -n "$rows" ] && [ "$rows" -gt 0 ] && ok || bad "json rows '$rows'"
+[ "$mism" = 0 ] && ok || bad "json mismatches '$mism'"
+[ -n "$pk" ] && [ "$pk" -gt 100 ] && ok || bad "json packets '$pk'"
+
+# each pass off: still equal; every pass off gives at least as many rows
+for p in zero exit bounds ldcomb alu3 ld6; do
+	"$J" hxdp "$P" "$PCAP" --maps "$M" --no-$p --json >"$TMP/n.json" 2>&1 || bad "--no-$p exit status"
+	[ "$(json_num "$TMP/n.json" mismatches)" = 0 ] && ok || bad "--no-$p mismatches"
+done
+"$J" hxdp "$P" --maps "$M" --no-zero --no-exit --no-bounds --no-ldcomb --no-alu3 --no-ld6 --json \
+	>"$TMP/none.json" 2>&1 || bad "all passes off"
+[ "$(json_num "$TMP/none.json" rows)" -ge "$rows" ] && ok || bad "no pass gave fewer rows"
+
+# lanes: 1 lane is slower in rows than 8
+r1=$("$J" hxdp "$P" --maps "$M" --lanes 1 --json | sed -n 's/^ *"rows":\([0-9]*\).*/\1/p')
+r8=$("$J" hxdp "$P" --maps "$M" --lanes 8 --json | sed -n 's/^ *"rows":\([0-9]*\).*/\1/p')
+[ "$r1" -gt "$r8" ] && ok || bad "1 lane $r1 rows, 8 lanes $r8"
+"$J" hxdp "$P" --lanes 9 >/dev/null 2>"$TMP/e.txt" && bad "--lanes 9 accepted" || ok
+grep -q 'lanes' "$TMP/e.txt" && ok || bad "--lanes 9 message"
+
+# --emit: rows x 4 lanes x 8 bytes
+"$J" hxdp "$P" --maps "$M" --emit "$TMP/imem.bin" --quiet >/dev/null || bad "--emit status"
+sz=$(wc -c <"$TMP/imem.bin")
+[ "$sz" -eq $((rows * 4 * 8)) ] && ok || bad "imem $sz bytes for $rows rows"
+
+# --sweep-lanes with a plot script
+"$J" hxdp "$P" --maps "$M" --sweep-lanes --plot "$TMP/s.gp" >"$TMP/s.txt" || bad "sweep status"
+[ "$(grep -c '^ *[1-8] ' "$TMP/s.txt")" -eq 8 ] && ok || bad "sweep rows"
+grep -q "^plot '-'" "$TMP/s.gp" && ok || bad "gnuplot script"
+
+# --table: every program equal to the interpreter
+"$J" hxdp --table >"$TMP/tab.txt" 2>&1 && ok || bad "table status: $(cat "$TMP/tab.txt")"
+[ "$(grep -c 'all equal' "$TMP/tab.txt")" -eq 8 ] && ok || bad "table rows not all equal"
+
+# failures: one line, non-zero
+"$J" hxdp /nonexistent.o >/dev/null 2>"$TMP/e.txt" && bad "missing object accepted" || ok
+[ "$(wc -l <"$TMP/e.txt")" -eq 1 ] && ok || bad "missing object: $(cat "$TMP/e.txt")"
+if [ -f /usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o ]; then
+	"$J" hxdp /usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o >/dev/null 2>"$TMP/e.txt" \
+		&& bad "dispatcher accepted" || ok
+	grep -q 'bpf-to-bpf' "$TMP/e.txt" && ok || bad "dispatcher message: $(cat "$TMP/e.txt")"
+fi
+
+echo "hxdp.sh: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
