@@ -164,21 +164,23 @@ static bool lookup_type_ok(uint32_t type)
 	switch (type) {
 	case BPF_MAP_TYPE_ARRAY: case BPF_MAP_TYPE_PERCPU_ARRAY: case BPF_MAP_TYPE_HASH:
 	case BPF_MAP_TYPE_PERCPU_HASH: case BPF_MAP_TYPE_LRU_HASH: case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-	case BPF_MAP_TYPE_LPM_TRIE:
+	case BPF_MAP_TYPE_LPM_TRIE: case BPF_MAP_TYPE_DEVMAP: case BPF_MAP_TYPE_DEVMAP_HASH:
+	case BPF_MAP_TYPE_CPUMAP: case BPF_MAP_TYPE_XSKMAP:
 		return true;
 	default:
 		return false;
 	}
 }
 
-/* A found value: reuse the mval of an identical lookup, or guard the
- * pointer against every other found value of the map (equal: alias). */
+/* A found value: reuse the mval of an identical lookup, or of a lookup
+ * with the same concrete key (guarded: the pointers are equal), else a new
+ * one, guarded unequal to every other found value of the map. */
 static int lookup_found(struct jn_tracer *tr, int map, int32_t ref, const uint8_t *key,
 			uint32_t ksz, const uint8_t *val)
 {
 	const struct jn_map_spec *sp = jn_map_spec(tr->maps[map]);
 	struct mval *m;
-	int rc;
+	int rc, obj;
 
 	for (int i = 0; i < tr->nmv; i++) {
 		m = &tr->mv[i];
@@ -187,15 +189,15 @@ static int lookup_found(struct jn_tracer *tr, int map, int32_t ref, const uint8_
 		if (m->base == ref)
 			return i;
 		if (!memcmp(m->key, key, ksz)) {
+			tr->b.cval[ref] = tr->b.cval[m->base];
 			rc = jn_rec_guard(tr, JN_TC_EQ, 8, ref, m->base);
 			return rc ? -(1000 + rc) : i;
 		}
-		if ((rc = jn_rec_guard(tr, JN_TC_NE, 8, ref, m->base)))
-			return -(1000 + rc);
 	}
 	if (tr->nmv == REC_MAX_MVALS)
 		return -(1000 + jn_rec_abort(tr, JN_TRERR_ALIAS, "pc %u: too many map values", tr->pc));
-	m = &tr->mv[tr->nmv];
+	obj = tr->nmv;
+	m = &tr->mv[obj];
 	memset(m, 0, sizeof(*m));
 	m->map = map;
 	m->base = ref;
@@ -209,18 +211,25 @@ static int lookup_found(struct jn_tracer *tr, int map, int32_t ref, const uint8_
 		free(m->sh);
 		return -ENOMEM;
 	}
+	tr->nmv++;
 	memcpy(m->copy, val, m->size);
 	for (uint32_t b = 0; b < m->size; b++)
 		m->sh[b].ref = SB_ORIG;
 	tr->b.cval[ref] = (uint64_t)(uintptr_t)m->copy;
-	return tr->nmv++;
+	for (int i = 0; i < obj; i++) {
+		if (tr->mv[i].global || tr->mv[i].map != map)
+			continue;
+		if ((rc = jn_rec_guard(tr, JN_TC_NE, 8, ref, tr->mv[i].base)))
+			return -(1000 + rc);
+	}
+	return obj;
 }
 
 static int rec_lookup(struct jn_tracer *tr)
 {
 	const struct sval *mp = &tr->R[1];
 	const struct jn_map_spec *sp;
-	uint8_t key[64], *val;
+	uint8_t key[64], *val, *buf = NULL;
 	int first, ref, found, obj;
 
 	if (mp->kind != SK_MAPPTR)
@@ -236,14 +245,22 @@ static int rec_lookup(struct jn_tracer *tr)
 		return jn_rec_abort(tr, -first - 1000, "pc %u: lookup key", tr->pc);
 	if (first < 0)
 		return first;
-	val = malloc(jn_map_sys_value_size(tr->maps[mp->obj]));
-	if (!val)
-		return -ENOMEM;
-	found = jn_map_sys_lookup(tr->maps[mp->obj], key, val) == 0;
+	/* LRU maps: a syscall lookup, which leaves the recency alone (the
+	 * value of CPU 0 comes first); others: the program's lookup, which
+	 * has no side effect */
+	if (tr->lru[mp->obj]) {
+		if (!(buf = malloc(jn_map_sys_value_size(tr->maps[mp->obj]))))
+			return -ENOMEM;
+		found = jn_map_sys_lookup(tr->maps[mp->obj], key, buf) == 0;
+		val = buf;
+	} else {
+		val = jn_map_lookup(tr->maps[mp->obj], key, 0);
+		found = val != NULL;
+	}
 	ref = jn_tb_emit(&tr->b, JN_TIR_LOOKUP, 8, first, (int32_t)(tr->b.t->nchunks - (uint32_t)first),
 			 mp->obj, found);
 	obj = ref < 0 || !found ? ref : lookup_found(tr, mp->obj, ref, key, sp->key_size, val);
-	free(val);
+	free(buf);
 	if (obj <= -1000)
 		return -obj - 1000;
 	if (obj < 0)
@@ -323,6 +340,66 @@ static int rec_adjust(struct jn_tracer *tr, int32_t id)
 	return r < 0 ? r : 0;
 }
 
+static int alu(struct jn_tracer *tr, int op, int32_t a, int32_t b)
+{
+	return jn_tb_emit(&tr->b, JN_TIR_ALU, 8, a, b, op, 0);
+}
+
+/* Sum of size bytes at register i's pointer as 32-bit words (complemented:
+ * the "from" side) added to *sum. */
+static int csum_words(struct jn_tracer *tr, int i, uint64_t size, bool neg, int32_t *sum)
+{
+	int32_t ones = jn_tb_const(&tr->b, 0xffffffffu);
+	struct sval w;
+	int rc;
+
+	for (uint64_t o = 0; o < size; o += 4) {
+		int32_t v;
+		if ((rc = jn_rec_load(tr, &tr->R[i], (int64_t)o, 4, &w)))
+			return rc;
+		v = neg ? alu(tr, JN_OP_XOR32_X, w.ref, ones) : w.ref;
+		if (v < 0 || (*sum = alu(tr, JN_OP_ADD64_X, *sum, v)) < 0)
+			return v < 0 ? v : *sum;
+	}
+	return 0;
+}
+
+/* bpf_csum_diff as arithmetic over the words (forwarded from this
+ * packet's writes): csum_partial of ~from ++ to, seeded, folded to 32 bits
+ * twice (enough for at most 128 words). */
+static int rec_csum_diff(struct jn_tracer *tr)
+{
+	uint64_t fs, ts;
+	int32_t sum, lo, hi, k32, mask;
+	int rc;
+
+	if (tr->R[2].kind != SK_SCALAR || tr->R[4].kind != SK_SCALAR || tr->R[5].kind != SK_SCALAR)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: csum_diff sizes", tr->pc);
+	if ((rc = jn_rec_spec(tr, tr->R[2].ref, &fs)) || (rc = jn_rec_spec(tr, tr->R[4].ref, &ts)))
+		return rc;
+	if (((fs | ts) & 3) || fs > 512 || ts > 512 || fs + ts > 512) {
+		sum = jn_tb_const(&tr->b, (uint64_t)-EINVAL);
+	} else {
+		sum = alu(tr, JN_OP_MOV32_X, tr->R[5].ref, -1);
+		if (sum < 0)
+			return sum;
+		if ((rc = csum_words(tr, 1, fs, true, &sum)) || (rc = csum_words(tr, 3, ts, false, &sum)))
+			return rc;
+		k32 = jn_tb_const(&tr->b, 32);
+		mask = jn_tb_const(&tr->b, 0xffffffffu);
+		for (int f = 0; f < 2 && sum >= 0; f++) {
+			lo = alu(tr, JN_OP_AND64_X, sum, mask);
+			hi = alu(tr, JN_OP_RSH64_X, sum, k32);
+			sum = lo < 0 || hi < 0 ? -ENOMEM : alu(tr, JN_OP_ADD64_X, lo, hi);
+		}
+	}
+	if (sum < 0)
+		return sum;
+	memset(&tr->R[0], 0, sizeof(tr->R[0]));
+	tr->R[0].ref = sum;
+	return 0;
+}
+
 static int spec_size(struct jn_tracer *tr, int i, uint32_t *size)
 {
 	uint64_t v;
@@ -372,7 +449,7 @@ int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 	static const struct { int32_t id; const char *shape; bool pre; } known[] = {
 		{BPF_FUNC_ktime_get_ns, "", true}, {BPF_FUNC_ktime_get_boot_ns, "", true},
 		{BPF_FUNC_jiffies64, "", true}, {BPF_FUNC_redirect, "VV", true},
-		{BPF_FUNC_redirect_map, "MVV", true}, {BPF_FUNC_csum_diff, "PVPVV", true},
+		{BPF_FUNC_redirect_map, "MVV", true},
 		{BPF_FUNC_map_update_elem, "MKWV", false}, {BPF_FUNC_map_delete_elem, "MK", false},
 		{BPF_FUNC_perf_event_output, "CMVPV", false}, {BPF_FUNC_get_prandom_u32, "", false},
 	};
@@ -380,6 +457,8 @@ int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 
 	if (id == BPF_FUNC_map_lookup_elem)
 		return rec_lookup(tr);
+	if (id == BPF_FUNC_csum_diff)
+		return rec_csum_diff(tr);
 	if (id == BPF_FUNC_xdp_adjust_head || id == BPF_FUNC_xdp_adjust_tail)
 		return rec_adjust(tr, id);
 	if (id == BPF_FUNC_tail_call)
