@@ -5,7 +5,9 @@
  * their branches or at the bottom.  Each superblock is list-scheduled in
  * program order: every instruction goes into the earliest row that keeps
  *   - the data dependencies (registers, and memory: stack bytes by offset
- *     from r10, everything else as one region; a helper call reads and
+ *     from r10, packet bytes by offset from data, maps and the rest as one
+ *     region, each also as a whole when the offset is unknown; a helper
+ *     call reads and
  *     writes all memory and its arguments r1-r5 are its inputs):
  *     read-after-write and write-after-write need a later row, a write may
  *     share the row of an earlier read (a row reads every operand at fetch,
@@ -33,9 +35,19 @@
 #include "base/base.h"
 #include "vliw_internal.h"
 
-enum { NR = JN_ISA_NREGS, SB = JN_ISA_STACK, MAXCTL = 4096 };
+enum { NR = JN_ISA_NREGS, SB = JN_ISA_STACK, PB = 1024, MAXCTL = 4096 };
 
 struct ctl { int32_t row; uint16_t livein, minlen; };
+
+/* Last rows that stored / loaded each byte of one memory, and the whole of it. */
+struct space {
+	int32_t n;                       /* bytes tracked one by one (0: none) */
+	int32_t *st, *ld;
+	int32_t st_all, ld_all;          /* accesses anywhere in it */
+	int32_t st_max, ld_max;          /* the latest of every access */
+};
+
+enum { SP_STACK, SP_PKT, SP_OTHER, NSP };
 
 struct sched {
 	int lanes;
@@ -45,7 +57,8 @@ struct sched {
 	uint8_t *used, *call;
 	int32_t start;                 /* first row of the superblock */
 	int32_t wr[NR], rd[NR];
-	int32_t st[SB], ld[SB], st_o[2], ld_o[2];   /* stack bytes; packet, other */
+	int32_t stack_st[SB], stack_ld[SB], pkt_st[PB], pkt_ld[PB];
+	struct space sp[NSP];
 	int32_t maxrow, lastctl;
 	struct ctl *ctl;
 	size_t nctl;
@@ -87,9 +100,13 @@ static void begin_superblock(struct sched *s)
 	s->start = (int32_t)s->nrows;
 	for (int k = 0; k < NR; k++)
 		s->wr[k] = s->rd[k] = none;
+	s->sp[SP_STACK] = (struct space){ SB, s->stack_st, s->stack_ld, none, none, none, none };
+	s->sp[SP_PKT] = (struct space){ PB, s->pkt_st, s->pkt_ld, none, none, none, none };
+	s->sp[SP_OTHER] = (struct space){ 0, NULL, NULL, none, none, none, none };
 	for (int k = 0; k < SB; k++)
-		s->st[k] = s->ld[k] = none;
-	s->st_o[0] = s->st_o[1] = s->ld_o[0] = s->ld_o[1] = none;
+		s->stack_st[k] = s->stack_ld[k] = none;
+	for (int k = 0; k < PB; k++)
+		s->pkt_st[k] = s->pkt_ld[k] = none;
 	s->maxrow = s->lastctl = none;
 	s->nctl = 0;
 }
@@ -101,35 +118,106 @@ static bool reads_mem(const struct xin *in)
 	       f == XF_AXCHG || f == XF_ACMPXCHG;
 }
 
-/* Memory the instruction touches: stack bytes [*lo, *hi), and the other
- * regions in *other (bit 0: packet, bit 1: maps and everything else). */
-static void region(const struct xfn *f, size_t i, int *lo, int *hi, unsigned *other)
+/* Memory an access touches: per space, bytes [lo, hi) or all of it (lo < 0). */
+struct touch { int32_t lo[NSP], hi[NSP]; bool any[NSP]; };
+
+static void touch_all(struct touch *t, int sp)
+{
+	t->any[sp] = true;
+	t->lo[sp] = -1;
+}
+
+static void touch_bytes(struct touch *t, int sp, int64_t a, unsigned sz, int32_t n)
+{
+	if (a < 0 || a + (int64_t)sz > n) {
+		touch_all(t, sp);
+		return;
+	}
+	t->any[sp] = true;
+	t->lo[sp] = (int32_t)a;
+	t->hi[sp] = (int32_t)(a + sz);
+}
+
+static void region(const struct xfn *f, size_t i, struct touch *t)
 {
 	const struct xin *in = &f->code[i];
 	uint8_t base = jn_vliw_is_load(in) ? in->src : in->dst;
-	int64_t off;
+	const struct absval *b = &f->av[i * NR + base];
+	unsigned sz = jn_vliw_msize(in);
 
-	*lo = *hi = 0;
-	*other = 0;
+	memset(t, 0, sizeof(*t));
 	if (xform(in) == XF_CALL) {
-		*lo = 0; *hi = SB; *other = 3;
+		for (int k = 0; k < NSP; k++)
+			touch_all(t, k);
 		return;
 	}
 	switch (jn_vliw_region(f, i, base)) {
 	case RG_STACK:
-		jn_vliw_base_is_stack(f, i, base, &off);
-		int64_t a = SB + off + in->off, b = a + jn_vliw_msize(in);
-		if (a >= 0 && b <= SB) {
-			*lo = (int)a; *hi = (int)b;
-			return;
-		}
-		break;
-	case RG_PKT: *other = 1; return;
-	case RG_MAP: case RG_CTX: *other = 2; return;
-	case RG_NONSTACK: *other = 3; return;
-	default: break;
+		touch_bytes(t, SP_STACK, SB + b->v + in->off, sz, SB);
+		return;
+	case RG_PKT:
+		if (b->kind == AK_PKT)
+			touch_bytes(t, SP_PKT, b->v + in->off, sz, PB);
+		else
+			touch_all(t, SP_PKT);
+		return;
+	case RG_MAP: case RG_CTX:
+		touch_all(t, SP_OTHER);
+		return;
+	case RG_NONSTACK:
+		touch_all(t, SP_PKT);
+		touch_all(t, SP_OTHER);
+		return;
+	default:
+		for (int k = 0; k < NSP; k++)
+			touch_all(t, k);
 	}
-	*lo = 0; *hi = SB; *other = 3;
+}
+
+/* Earliest row for an access of t: loads after stores, stores after both. */
+static int32_t mem_bound(const struct sched *s, const struct touch *t, bool wr)
+{
+	int32_t lo = 0;
+
+	for (int k = 0; k < NSP; k++) {
+		const struct space *p = &s->sp[k];
+		if (!t->any[k])
+			continue;
+		if (t->lo[k] < 0) {
+			lo = max32(lo, wr ? max32(p->st_max + 1, p->ld_max) : p->st_max + 1);
+			continue;
+		}
+		lo = max32(lo, wr ? max32(p->st_all + 1, p->ld_all) : p->st_all + 1);
+		for (int32_t b = t->lo[k]; b < t->hi[k]; b++)
+			lo = max32(lo, wr ? max32(p->st[b] + 1, p->ld[b]) : p->st[b] + 1);
+	}
+	return lo;
+}
+
+static void mem_note(struct sched *s, const struct touch *t, bool rd, bool wr, int32_t r)
+{
+	for (int k = 0; k < NSP; k++) {
+		struct space *p = &s->sp[k];
+		if (!t->any[k])
+			continue;
+		if (wr)
+			p->st_max = max32(p->st_max, r);
+		if (rd)
+			p->ld_max = max32(p->ld_max, r);
+		if (t->lo[k] < 0) {
+			if (wr)
+				p->st_all = max32(p->st_all, r);
+			if (rd)
+				p->ld_all = max32(p->ld_all, r);
+			continue;
+		}
+		for (int32_t b = t->lo[k]; b < t->hi[k]; b++) {
+			if (wr)
+				p->st[b] = max32(p->st[b], r);
+			if (rd)
+				p->ld[b] = max32(p->ld[b], r);
+		}
+	}
 }
 
 static int32_t earliest(struct sched *s, const struct xfn *f, size_t i, bool *isctl)
@@ -146,14 +234,9 @@ static int32_t earliest(struct sched *s, const struct xfn *f, size_t i, bool *is
 			lo = max32(lo, max32(s->wr[k] + 1, s->rd[k]));
 	}
 	if (rd || wr) {
-		int a, b;
-		unsigned other;
-		region(f, i, &a, &b, &other);
-		for (int k = a; k < b; k++)
-			lo = max32(lo, wr ? max32(s->st[k] + 1, s->ld[k]) : s->st[k] + 1);
-		for (int k = 0; k < 2; k++)
-			if (other & (1u << k))
-				lo = max32(lo, wr ? max32(s->st_o[k] + 1, s->ld_o[k]) : s->st_o[k] + 1);
+		struct touch t;
+		region(f, i, &t);
+		lo = max32(lo, mem_bound(s, &t, wr));
 	}
 	*isctl = jn_vliw_is_jump(in) || jn_vliw_is_exit(in) || in->chk;
 	if (*isctl)
@@ -181,21 +264,9 @@ static void account(struct sched *s, const struct xfn *f, size_t i, int32_t r)
 			s->wr[k] = r;
 	}
 	if (rd || wr) {
-		int a, b;
-		unsigned other;
-		region(f, i, &a, &b, &other);
-		for (int k = a; k < b; k++) {
-			if (wr)
-				s->st[k] = max32(s->st[k], r);
-			if (rd)
-				s->ld[k] = max32(s->ld[k], r);
-		}
-		for (int k = 0; k < 2; k++) {
-			if ((other & (1u << k)) && wr)
-				s->st_o[k] = max32(s->st_o[k], r);
-			if ((other & (1u << k)) && rd)
-				s->ld_o[k] = max32(s->ld_o[k], r);
-		}
+		struct touch t;
+		region(f, i, &t);
+		mem_note(s, &t, rd, wr, r);
 	}
 	s->maxrow = max32(s->maxrow, r);
 }
