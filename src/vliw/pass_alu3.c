@@ -3,8 +3,8 @@
  * between them.  64-bit: add, sub, or, and, lsh, rsh, xor; 32-bit (mov32 or
  * mov64 followed by a 32-bit op; the result zero-extends either way): add,
  * and, lsh, rsh, xor, the ones the artifact encodes.
- * Also the zero-extension idiom "rD <<= 32; rD >>= 32" becomes "wD = wD"
- * (a 32-bit mov zero-extends): one instruction instead of two. */
+ * Also the zero-extension idiom "[rD = rS;] rD <<= 32; rD >>= 32" becomes
+ * "wD = wS" (a 32-bit mov zero-extends): one instruction instead of 2 or 3. */
 #include "vliw_internal.h"
 
 static int fused(int op)
@@ -26,16 +26,30 @@ static int fused(int op)
 	}
 }
 
-static bool zext(struct xfn *f, size_t i)
+static bool zext2(const struct xfn *f, size_t i, uint8_t d)
 {
-	struct xin *a = &f->code[i], *b = &f->code[i + 1];
+	const struct xin *a = &f->code[i], *b = &f->code[i + 1];
 
-	if (a->op != JN_OP_LSH64_K || a->imm != 32 || b->op != JN_OP_RSH64_K || b->imm != 32 ||
-	    b->dst != a->dst || f->target[i + 1] || a->del || b->del)
-		return false;
-	*a = (struct xin){ .op = JN_OP_MOV32_X, .dst = a->dst, .src = a->dst, .pc = a->pc };
-	b->del = 1;
-	return true;
+	return a->op == JN_OP_LSH64_K && a->imm == 32 && b->op == JN_OP_RSH64_K && b->imm == 32 &&
+	       a->dst == d && b->dst == d && !f->target[i] && !f->target[i + 1] && !a->del && !b->del;
+}
+
+/* [rD = rS;] rD <<= 32; rD >>= 32  ->  wD = wS.  Returns instructions removed. */
+static int zext(struct xfn *f, size_t i)
+{
+	struct xin *m = &f->code[i];
+	uint8_t src = m->dst;
+	int n = 2;
+
+	if (m->op == JN_OP_MOV64_X && !m->del && i + 2 < f->n && zext2(f, i + 1, m->dst))
+		src = m->src, n = 3;
+	else if (i + 1 >= f->n || !zext2(f, i, m->dst))
+		return 0;
+	if (n == 3)
+		f->code[i + 2].del = 1;
+	f->code[i + 1].del = 1;
+	*m = (struct xin){ .op = JN_OP_MOV32_X, .dst = m->dst, .src = src, .pc = m->pc };
+	return n - 1;
 }
 
 int jn_vliw_pass_alu3(struct xfn *f)
@@ -43,9 +57,10 @@ int jn_vliw_pass_alu3(struct xfn *f)
 	int n = 0;
 
 	for (size_t i = 0; i + 1 < f->n; i++) {
-		if (zext(f, i)) {
-			n++;
-			i++;
+		int z = zext(f, i);
+		if (z) {
+			n += z;
+			i += (size_t)z;
 			continue;
 		}
 		struct xin *m = &f->code[i], *a = &f->code[i + 1];
