@@ -28,44 +28,17 @@
 #include "vm/xdp.h"
 
 #define PCAPS "../shared/data/pcaps/"
+
+/* The sanitizer build runs a sample: every SAMPLE-th packet of the captures
+ * and fewer generated packets. */
+#if defined(__SANITIZE_ADDRESS__)
+enum { SAMPLE = 12, GEN = 300 };
+#else
+enum { SAMPLE = 1, GEN = 1000 };
+#endif
 #define LIBXDP "/usr/lib/x86_64-linux-gnu/bpf/"
 
-struct inst {
-	struct jn_obj *obj;
-	struct jn_xdp *x;
-	struct jn_maps_init *init;
-};
-
-static int inst_open(struct inst *in, const char *objpath, const char *maps)
-{
-	struct jn_maps_init_env env;
-	char err[512];
-	int rc;
-
-	memset(in, 0, sizeof(*in));
-	if ((rc = jn_obj_open(objpath, &in->obj, err, sizeof(err))))
-		return rc;
-	if ((rc = jn_xdp_open(in->obj, NULL, NULL, &in->x, err, sizeof(err)))) {
-		jn_obj_close(in->obj);
-		return rc;
-	}
-	jn_xdp_init_env(in->x, &env);
-	rc = maps ? jn_maps_init_load(maps, &env, &in->init, err, sizeof(err))
-		  : ((in->init = jn_maps_init_empty()) ? 0 : -ENOMEM);
-	if (!rc)
-		rc = jn_xdp_apply_init(in->x, in->init, err, sizeof(err));
-	if (rc)
-		fprintf(stderr, "%s: %s\n", objpath, err);
-	return rc;
-}
-
-static void inst_close(struct inst *in)
-{
-	jn_xdp_close(in->x);
-	if (in->init)
-		jn_maps_init_free(in->init);
-	jn_obj_close(in->obj);
-}
+#include "trace_test.h"
 
 static bool same_result(const struct jn_xdp_result *a, const struct jn_xdp_result *b)
 {
@@ -191,7 +164,7 @@ static int traffic_setup(void **state)
 		snprintf(path, sizeof(path), PCAPS "%s", de->d_name);
 		if (jn_pkt_load(path, &loaded[nloaded], err, sizeof(err)) && !loaded[nloaded])
 			continue;
-		for (uint64_t i = 0; i < loaded[nloaded]->n; i++)
+		for (uint64_t i = 0; i < loaded[nloaded]->n; i += SAMPLE)
 			push(&loaded[nloaded]->pkts[i], &cap);
 		nloaded++;
 	}
@@ -199,9 +172,9 @@ static int traffic_setup(void **state)
 	gen_arena = malloc(16u << 20);
 	if (!gen_arena)
 		return -1;
-	gen("malformed", 3000, 1, &cap, &used);
-	gen("adversarial", 2000, 2, &cap, &used);
-	gen("datacenter", 2000, 3, &cap, &used);
+	gen("malformed", 3 * GEN, 1, &cap, &used);
+	gen("adversarial", 2 * GEN, 2, &cap, &used);
+	gen("datacenter", 2 * GEN, 3, &cap, &used);
 	return 0;
 }
 
@@ -326,7 +299,7 @@ static void test_nic_equals_interpreter_every_policy_and_size(void **state)
 	static const uint32_t caps[] = { 1, 2, 3, 8 };
 	char obj[256], maps[256];
 	struct jn_pkt *buf;
-	struct jn_pkt_set s = subset(3000, 7, &buf);
+	struct jn_pkt_set s = subset(3000 / SAMPLE, 7, &buf);
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {

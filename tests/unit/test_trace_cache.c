@@ -1,0 +1,299 @@
+/* test_trace_cache.c - the trace cache and the path conditions on
+ * hand-built traffic: the JITNIC report's IPv6 filter needs two traces for
+ * well-formed traffic; an unlucky order thrashes a cache too small for the
+ * paths (and the thrashing signal says so) while Belady's policy does
+ * better; admission keeps good traffic's hit rate under a flood of rare
+ * paths; path conditions print as documented and are shared by packets on
+ * one path; replacement policies evict what they should.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkt/pkt.h"
+#include "trace/trace.h"
+#include "trace_test.h"
+
+enum { MAXPK = 4096, FRAME = 1600 };
+static uint8_t frames[MAXPK][FRAME];
+static struct jn_pkt pkts[MAXPK];
+
+static void eth(uint8_t *f, uint16_t type)
+{
+	static const uint8_t dst[6] = {2, 0, 0, 0, 0, 0xbb}, src[6] = {2, 0, 0, 0, 0, 0xaa};
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = (uint8_t)(type >> 8);
+	f[13] = (uint8_t)type;
+}
+
+/* An IPv4 TCP frame of len bytes (len >= 54). */
+static uint32_t ipv4_tcp(uint8_t *f, uint32_t len, uint16_t sport)
+{
+	memset(f, 0, len);
+	eth(f, 0x0800);
+	f[14] = 0x45;
+	f[16] = (uint8_t)((len - 14) >> 8);
+	f[17] = (uint8_t)(len - 14);
+	f[22] = 64;
+	f[23] = 6;
+	f[26] = 10; f[29] = 1;
+	f[30] = 10; f[33] = 2;
+	f[34] = (uint8_t)(sport >> 8);
+	f[35] = (uint8_t)sport;
+	f[37] = 80;
+	f[46] = 0x50;
+	return len;
+}
+
+static uint32_t ipv6_udp(uint8_t *f, uint32_t len)
+{
+	memset(f, 0, len);
+	eth(f, 0x86dd);
+	f[14] = 0x60;
+	f[18] = (uint8_t)((len - 54) >> 8);
+	f[19] = (uint8_t)(len - 54);
+	f[20] = 17;
+	f[21] = 64;
+	return len;
+}
+
+static void set_pkt(size_t i, uint32_t len)
+{
+	pkts[i].data = frames[i];
+	pkts[i].caplen = pkts[i].len = len;
+	pkts[i].ts_ns = 1000000000ULL + i * 1000;
+	pkts[i].index = i;
+}
+
+struct outcome { uint64_t hits, good, good_hits; const struct jn_nic_stats *st; };
+
+/* Run pkts[0..n) through a NIC on a fresh instance of obj; good[i] marks
+ * the packets whose hit rate matters.  Stats are copied out. */
+static void run(const char *obj, const char *maps, size_t n, const struct jn_nic_opts *o,
+		const bool *good, struct outcome *out, struct jn_nic_stats *st)
+{
+	struct inst in, f;
+	struct jn_nic *nic;
+	struct jn_nic_opts oo = *o;
+	uint64_t *future = NULL;
+	char err[256];
+
+	memset(out, 0, sizeof(*out));
+	assert_int_equal(inst_open(&in, obj, maps), 0);
+	if (o->policy == JN_POL_BELADY) {
+		struct jn_pkt_set s = { .pkts = pkts, .n = n };
+		assert_int_equal(inst_open(&f, obj, maps), 0);
+		assert_int_equal(jn_nic_future(f.x, &s, &future, err, sizeof(err)), 0);
+		inst_close(&f);
+		oo.future = future;
+		oo.n_future = n;
+	}
+	assert_int_equal(jn_nic_new(in.x, &oo, &nic, err, sizeof(err)), 0);
+	for (size_t i = 0; i < n; i++) {
+		struct jn_xdp_result r;
+		bool hit;
+		assert_int_equal(jn_nic_packet(nic, &pkts[i], &r, &hit), 0);
+		out->hits += hit;
+		if (good && good[i]) {
+			out->good++;
+			out->good_hits += hit;
+		}
+	}
+	*st = *jn_nic_stats(nic);
+	jn_nic_free(nic);
+	free(future);
+	inst_close(&in);
+}
+
+static void test_ipv6_filter_needs_two_traces_for_well_formed_traffic(void **state)
+{
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 2, .policy = JN_POL_LRU };
+	struct outcome out;
+	struct jn_nic_stats st;
+	size_t n = 1000;
+	(void)state;
+
+	for (size_t i = 0; i < n; i++)
+		set_pkt(i, i % 7 == 3 ? ipv6_udp(frames[i], 62 + (uint32_t)(i % 50))
+				      : ipv4_tcp(frames[i], 54 + (uint32_t)(i % 900), (uint16_t)i));
+	run("build/progs/ipv6_filter.o", NULL, n, &o, NULL, &out, &st);
+	assert_int_equal(st.distinct_paths, 2);
+	assert_int_equal(st.misses, 2);
+	assert_int_equal(st.cold_misses, 2);
+	assert_int_equal(st.evictions, 0);
+	assert_int_equal(out.hits, n - 2);
+}
+
+/* Three paths (TCP, IPv6, truncated IPv4) in round-robin order through a
+ * two-trace cache (the firewall's first TCP packet creates its flow: one
+ * more path, seen once): LRU and FIFO miss every packet and the thrashing
+ * signal (windows of 30, at 60% misses) fires in every window; Belady
+ * keeps one of the three and hits every other packet. */
+static void test_unlucky_order_thrashes_a_small_cache(void **state)
+{
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 2, .thrash_window = 30, .thrash_level = 0.6 };
+	struct outcome out;
+	struct jn_nic_stats st;
+	size_t n = 300;
+	(void)state;
+
+	for (size_t i = 0; i < n; i++)
+		set_pkt(i, i % 3 == 0 ? ipv4_tcp(frames[i], 60, 1000) : i % 3 == 1 ? ipv6_udp(frames[i], 70)
+				      : ipv4_tcp(frames[i], 30, 0));
+	for (int p = JN_POL_LRU; p <= JN_POL_FIFO; p += JN_POL_FIFO - JN_POL_LRU) {
+		o.policy = p;
+		run("build/progs/simple_firewall.o", "progs/simple_firewall.maps.json", n, &o, NULL, &out, &st);
+		assert_int_equal(st.distinct_paths, 4);
+		assert_int_equal(out.hits, 0);
+		assert_int_equal(st.retraces, n - 4);
+		assert_int_equal(st.thrash_windows, st.windows);
+		assert_int_equal(st.windows, n / 30);
+	}
+	o.policy = JN_POL_BELADY;
+	run("build/progs/simple_firewall.o", "progs/simple_firewall.maps.json", n, &o, NULL, &out, &st);
+	assert_true(out.hits >= n / 3);
+	assert_int_equal(st.thrash_windows, 0);
+}
+
+/* adjust_tail specialises each oversized length into its own path: a flood
+ * of oversized frames of many lengths is a flood of rare paths.  Good
+ * traffic (two paths) keeps its hit rate with admission on. */
+static void test_admission_keeps_good_hit_rate_under_a_flood(void **state)
+{
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 2, .policy = JN_POL_LRU };
+	struct outcome plain, admit;
+	struct jn_nic_stats st;
+	static bool good[MAXPK];
+	size_t n = 4000;
+	uint32_t r = 12345;
+	(void)state;
+
+	for (size_t i = 0; i < n; i++) {
+		r = r * 1103515245u + 12345u;
+		good[i] = i % 2 == 0;
+		if (good[i])
+			set_pkt(i, i % 4 == 0 ? ipv6_udp(frames[i], 100) : ipv4_tcp(frames[i], 200, 7));
+		else
+			set_pkt(i, ipv4_tcp(frames[i], 700 + (r >> 8) % 800, 9));
+	}
+	run("build/progs/adjust_tail.o", "progs/adjust_tail.maps.json", n, &o, good, &plain, &st);
+	o.admit = 2;
+	o.admit_window = 64;
+	run("build/progs/adjust_tail.o", "progs/adjust_tail.maps.json", n, &o, good, &admit, &st);
+	print_message("good traffic hit rate: %.3f without admission, %.3f with (installs %llu, held back %llu)\n",
+		      (double)plain.good_hits / (double)plain.good, (double)admit.good_hits / (double)admit.good,
+		      (unsigned long long)st.installs, (unsigned long long)st.not_admitted);
+	assert_true((double)plain.good_hits / (double)plain.good < 0.5);
+	assert_true((double)admit.good_hits / (double)admit.good > 0.9);
+	assert_true(st.not_admitted > 1000);
+}
+
+/* Packets on one path share one condition string and hash; the condition
+ * reads as documented. */
+static void test_path_condition_is_canonical_and_readable(void **state)
+{
+	struct inst in;
+	struct jn_tracer *tr;
+	struct jn_trace *a, *b, *c;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(inst_open(&in, "build/progs/ipv6_filter.o", NULL), 0);
+	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
+	set_pkt(0, ipv4_tcp(frames[0], 60, 1));
+	set_pkt(1, ipv4_tcp(frames[1], 1400, 2));
+	set_pkt(2, ipv6_udp(frames[2], 80));
+	assert_int_equal(jn_trace_record(tr, pkts[0].data, pkts[0].caplen, 0, &a, err, sizeof(err)), 0);
+	assert_int_equal(jn_trace_record(tr, pkts[1].data, pkts[1].caplen, 0, &b, err, sizeof(err)), 0);
+	assert_int_equal(jn_trace_record(tr, pkts[2].data, pkts[2].caplen, 0, &c, err, sizeof(err)), 0);
+	assert_string_equal(jn_trace_cond(a), "pkt[12:2] != 0x86dd");
+	assert_string_equal(jn_trace_cond(b), jn_trace_cond(a));
+	assert_true(jn_trace_hash(a) == jn_trace_hash(b));
+	assert_string_equal(jn_trace_cond(c), "pkt[12:2] == 0x86dd");
+	assert_true(jn_trace_hash(a) != jn_trace_hash(c));
+	jn_trace_free(a);
+	jn_trace_free(b);
+	jn_trace_free(c);
+	jn_tracer_free(tr);
+	inst_close(&in);
+}
+
+/* Length guards fold into one interval: the firewall's TCP path needs the
+ * IPv4 and TCP headers (len >= 54) and nothing weaker is printed. */
+static void test_implied_length_guards_are_dropped(void **state)
+{
+	struct inst in;
+	struct jn_tracer *tr;
+	struct jn_trace *t;
+	struct jn_trace_info info;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(inst_open(&in, "build/progs/simple_firewall.o", "progs/simple_firewall.maps.json"), 0);
+	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
+	set_pkt(0, ipv4_tcp(frames[0], 60, 1));
+	assert_int_equal(jn_trace_record(tr, pkts[0].data, pkts[0].caplen, 0, &t, err, sizeof(err)), 0);
+	assert_non_null(strstr(jn_trace_cond(t), "len >= 54 && "));
+	assert_null(strstr(jn_trace_cond(t), "len >= 34"));
+	assert_null(strstr(jn_trace_cond(t), "len >= 14"));
+	jn_trace_info(t, &info);
+	assert_true(info.conds < info.guards);
+	assert_true(info.body < info.ops);
+	assert_true(info.ops < info.path_insns + info.guards);
+	jn_trace_free(t);
+	jn_tracer_free(tr);
+	inst_close(&in);
+}
+
+static void test_error_table_names_and_parses_every_reason(void **state)
+{
+	(void)state;
+	assert_string_equal(jn_trace_err_name(JN_TRERR_NYI_HELPER), "NYI_HELPER");
+	assert_string_equal(jn_trace_err_msg(JN_TRERR_NYI_TAIL), "tail calls are not traced");
+	for (int e = 0; e < JN_TRERR__COUNT; e++)
+		assert_int_equal(jn_trace_err_parse(jn_trace_err_name(e)), e);
+	assert_int_equal(jn_trace_err_parse("NOPE"), -1);
+	for (int p = 0; p < JN_POL__COUNT; p++)
+		assert_int_equal(jn_nic_policy_parse(jn_nic_policy_name(p)), p);
+	assert_int_equal(jn_nic_policy_parse("mru"), -1);
+}
+
+/* LFU keeps the frequent path; FIFO evicts the oldest even if it is hot. */
+static void test_lfu_keeps_the_frequent_path_fifo_does_not(void **state)
+{
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 1 };
+	struct outcome lfu, fifo;
+	struct jn_nic_stats st;
+	size_t n = 200;
+	(void)state;
+
+	/* path A 9 times in 10, path B every tenth packet */
+	for (size_t i = 0; i < n; i++)
+		set_pkt(i, i % 10 == 9 ? ipv6_udp(frames[i], 80) : ipv4_tcp(frames[i], 60, 3));
+	o.policy = JN_POL_LFU;
+	run("build/progs/ipv6_filter.o", NULL, n, &o, NULL, &lfu, &st);
+	o.policy = JN_POL_FIFO;
+	run("build/progs/ipv6_filter.o", NULL, n, &o, NULL, &fifo, &st);
+	assert_true(lfu.hits >= fifo.hits);
+	assert_int_equal(fifo.hits, n - 2 * (n / 10));   /* A misses once after every B */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ipv6_filter_needs_two_traces_for_well_formed_traffic),
+		cmocka_unit_test(test_unlucky_order_thrashes_a_small_cache),
+		cmocka_unit_test(test_admission_keeps_good_hit_rate_under_a_flood),
+		cmocka_unit_test(test_path_condition_is_canonical_and_readable),
+		cmocka_unit_test(test_implied_length_guards_are_dropped),
+		cmocka_unit_test(test_error_table_names_and_parses_every_reason),
+		cmocka_unit_test(test_lfu_keeps_the_frequent_path_fifo_does_not),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
