@@ -3,8 +3,8 @@
  *   decode     eBPF -> IR (lddw as one instruction, jumps to IR indexes,
  *              bswap -> be, refusing what Sephirot cannot run)
  *   zero       pass_zero.c
- *   exit       pass_exit.c
  *   bounds     pass_bounds.c (then dead-code removal)
+ *   exit       pass_exit.c
  *   ldcomb     pass_ldcomb.c (repeated until nothing changes)
  *   alu3       pass_alu3.c
  *   ld6        pass_ld6.c
@@ -32,7 +32,7 @@ const char *const jn_vliw_pass_help[JN_VLIW_NPASSES] = {
 };
 
 static int (*const pass_fn[JN_VLIW_NPASSES])(struct xfn *) = {
-	jn_vliw_pass_zero, jn_vliw_pass_exit, jn_vliw_pass_bounds, jn_vliw_pass_ldcomb,
+	jn_vliw_pass_zero, jn_vliw_pass_bounds, jn_vliw_pass_exit, jn_vliw_pass_ldcomb,
 	jn_vliw_pass_alu3, jn_vliw_pass_ld6,
 };
 

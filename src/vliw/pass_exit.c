@@ -15,16 +15,6 @@ int jn_vliw_pass_exit(struct xfn *f)
 {
 	int n = 0;
 
-	for (size_t i = 0; i + 1 < f->n; i++) {
-		struct xin *m = &f->code[i], *e = &f->code[i + 1];
-		if (m->del || !movk_r0(m) || e->op != JN_OP_EXIT || e->del)
-			continue;
-		*m = (struct xin){ .op = JN_XOP_EXITK, .imm = m->imm, .pc = m->pc };
-		if (f->npred[i + 1] <= 1) {   /* only the mov fell into it */
-			e->del = 1;
-			n++;
-		}
-	}
 	/* goto L; ... L: exit [K]  ->  exit [K] */
 	for (size_t i = 0; i < f->n; i++) {
 		struct xin *j = &f->code[i];
@@ -35,6 +25,16 @@ int jn_vliw_pass_exit(struct xfn *f)
 			uint32_t pc = j->pc;
 			*j = *t;
 			j->pc = pc;
+		}
+	}
+	for (size_t i = 0; i + 1 < f->n; i++) {
+		struct xin *m = &f->code[i], *e = &f->code[i + 1];
+		if (m->del || !movk_r0(m) || e->op != JN_OP_EXIT || e->del)
+			continue;
+		*m = (struct xin){ .op = JN_XOP_EXITK, .imm = m->imm, .pc = m->pc };
+		if (f->npred[i + 1] <= 1) {   /* only the mov fell into it */
+			e->del = 1;
+			n++;
 		}
 	}
 	return n;

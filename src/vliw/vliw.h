@@ -31,8 +31,8 @@ enum jn_xop {
  * _(id, option name, what it does). */
 #define JN_VLIW_PASSES(_) \
 	_(ZERO, "zero", "remove stores of zero into stack bytes that are still zero") \
-	_(EXIT, "exit", "fuse r0 = K; exit into the parameterized exit") \
 	_(BOUNDS, "bounds", "remove data_end checks: the load after them checks in hardware") \
+	_(EXIT, "exit", "fuse r0 = K; exit into the parameterized exit") \
 	_(LDCOMB, "ldcomb", "put byte loads joined by shift and or together into one wider load") \
 	_(ALU3, "alu3", "fuse rD = rS; rD op= K into the 3-operand rD = rS op K") \
 	_(LD6, "ld6", "fuse contiguous 6-byte copies into one 6-byte load and store")
