@@ -87,7 +87,10 @@ void *jn_maps_area_alloc(size_t size)
 
 	if (size == 0)
 		size = 1;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	/* Small areas are populated at once, like the kernel's preallocated
+	 * maps, so runs do not pay page faults; big ones cost nothing until used. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (size <= (8u << 20) ? MAP_POPULATE : 0),
 		 -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -362,6 +365,11 @@ int jn_map_prog_at(struct jn_map *m, uint32_t key, uint32_t *prog)
 		return -ENOENT;
 	memcpy(prog, jn_map_slot(m, key), 4);
 	return 0;
+}
+
+bool jn_map_prog_writable(const struct jn_map *m)
+{
+	return !m->readonly;
 }
 
 int jn_map_check_ptr(const struct jn_map *m, uint64_t addr, uint32_t size, bool write)

@@ -76,6 +76,8 @@ int jn_map_redirect_target(struct jn_map *m, uint32_t key, uint32_t *target);
 /* prog_array: program index stored at key, -ENOENT if none. */
 int jn_map_prog_at(struct jn_map *m, uint32_t key, uint32_t *prog);
 
+/* Programs may write this map's values (not .rodata, BPF_F_RDONLY_PROG, devmap...). */
+bool jn_map_prog_writable(const struct jn_map *m);
 /* 0 if [addr, addr+size) lies inside one value of this map's storage (and
  * write is allowed), -EFAULT if not in this map, -EACCES if read-only. */
 int jn_map_check_ptr(const struct jn_map *m, uint64_t addr, uint32_t size, bool write);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,7 +19,7 @@
 #include "pkt/pkt.h"
 
 enum {
-	READ_BUF = 1 << 16,
+	READ_BUF = 1 << 20,
 	WRITE_BUF = 1 << 20,
 	WRITE_SNAPLEN = 262144,
 };
@@ -119,6 +120,7 @@ int jn_pkt_reader_open(const char *path, struct jn_pkt_reader **out, char *err, 
 	r->iobuf = malloc(READ_BUF);
 	if (r->iobuf)
 		setvbuf(r->f, r->iobuf, _IOFBF, READ_BUF);
+	__fsetlocking(r->f, FSETLOCKING_BYCALLER);   /* one thread reads: no stdio locks */
 	if (fread(magic, 1, sizeof(magic), r->f) != sizeof(magic))
 		memset(magic, 0, sizeof(magic));
 	rewind(r->f);

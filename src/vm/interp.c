@@ -44,6 +44,22 @@ static inline uint32_t smod32(uint32_t d, uint32_t s)
 	return (uint32_t)((int32_t)d % (int32_t)s);
 }
 
+enum { XDP_MD_SIZE = 24 };
+
+/* A 4-byte field of struct xdp_md: data, data_end and data_meta load as
+ * full pointers, as after the kernel's context rewrite. */
+static inline uint64_t ctx_field(const struct jn_vm_run *run, uint64_t off)
+{
+	switch (off / 4) {
+	case 0: return (uint64_t)(uintptr_t)run->data;
+	case 1: return (uint64_t)(uintptr_t)run->data_end;
+	case 2: return (uint64_t)(uintptr_t)run->data_meta;
+	case 3: return run->ingress_ifindex;
+	case 4: return run->rx_queue_index;
+	default: return run->egress_ifindex;
+	}
+}
+
 #define JN_COUNT 0
 #define JN_INTERP_FN jn_vm_interp_fast
 #include "interp_loop.h"

@@ -11,15 +11,23 @@
 
 int JN_INTERP_FN(struct jn_vm_run *run, uint64_t *R, uint32_t start, int depth)
 {
-	static const void *const labels[JN_OP__COUNT] = {
+	static const void *const labels[JN_VOP__END] = {
 #define _(id, opc, sel, selval, form, text) [JN_OP_##id] = &&L_##id,
 #include "isa/isa_table.h"
 #undef _
+#define S_(name, n) [JN_VOP_##name] = &&L_S_##name,
+	JN_VM_SUPEROPS(S_)
+#undef S_
 	};
 	const struct jn_vm *vm = run->vm;
 	const struct jn_vinsn *code = vm->code, *ip = code + start;
 	uint64_t plo = (uint64_t)(uintptr_t)run->data_meta;
 	uint64_t phi = (uint64_t)(uintptr_t)run->data_end;
+	/* the XDP context (struct xdp_md), loaded inline; an impossible address otherwise */
+	const uint64_t cbase = vm->opts.ctx_kind == JN_CTX_XDP ? (uint64_t)(uintptr_t)run->ctx_words
+							       : (uint64_t)-64;
+	uint64_t vlo = (uint64_t)(uintptr_t)run->val_lo;   /* last map value a helper returned */
+	uint64_t vhi = (uint64_t)(uintptr_t)run->val_hi;
 	/* this frame's 512 bytes and every caller's frame above it */
 	const uint64_t slo = R[10] - JN_ISA_STACK;
 	const uint64_t shi = (uint64_t)(uintptr_t)run->stack + sizeof(run->stack);
@@ -27,13 +35,16 @@ int JN_INTERP_FN(struct jn_vm_run *run, uint64_t *R, uint32_t start, int depth)
 
 #if JN_COUNT
 #define COUNT() (run->insns++)
+#define COUNT_MORE(n) (run->insns += (n))
 #else
 #define COUNT() ((void)0)
+#define COUNT_MORE(n) ((void)0)
 #endif
 #define PC() ((uint32_t)(ip - code))
 #define DISPATCH() do { COUNT(); goto *labels[ip->op]; } while (0)
 #define NEXT() do { ip++; DISPATCH(); } while (0)
-#define IN(a, sz) (((a) >= plo && (a) <= phi - (sz)) || ((a) >= slo && (a) <= shi - (sz)))
+#define IN(a, sz) (((a) >= plo && (a) <= phi - (sz)) || ((a) >= slo && (a) <= shi - (sz)) || \
+		   ((a) >= vlo && (a) <= vhi - (sz)))
 #define DST R[ip->dst]
 #define SRC R[ip->src]
 #define IMM ip->imm
@@ -94,6 +105,8 @@ L_BE64:      DST = __builtin_bswap64(DST); NEXT();
 L_LE16:      DST = (uint16_t)DST; NEXT();
 L_LE32:      DST = (uint32_t)DST; NEXT();
 L_LE64:      NEXT();
+	/* super-instructions (fuse.c) */
+L_S_MOVADD:  DST = SRC + IMM; COUNT_MORE(1); ip += 2; DISPATCH();
 #undef ALU64
 #undef ALU32
 
@@ -146,6 +159,7 @@ L_GOTOL:
 #define LDX(id, sz, type, ext, slow_ext) L_##id: { \
 	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v; \
 	if (jn_likely(IN(a, sz))) { type t; memcpy(&t, (void *)(uintptr_t)a, sz); v = ext t; } \
+	else if ((sz) == 4 && a - cbase < XDP_MD_SIZE && !(a & 3)) v = ctx_field(run, a - cbase); \
 	else { if ((rc = jn_vm_slow_load(run, PC(), a, sz, &v))) return rc; v = slow_ext; } \
 	DST = v; NEXT(); }
 	LDX(LDXB, 1, uint8_t, (uint64_t), v)
@@ -229,6 +243,8 @@ L_CALL: {
 		return run->err;
 	plo = (uint64_t)(uintptr_t)run->data_meta;
 	phi = (uint64_t)(uintptr_t)run->data_end;
+	vlo = (uint64_t)(uintptr_t)run->val_lo;
+	vhi = (uint64_t)(uintptr_t)run->val_hi;
 	if (jn_unlikely(run->pending_tail != NULL)) {
 		rc = jn_vm_tail_call(run, R);
 		if (rc < 0)
@@ -246,6 +262,8 @@ L_CALL_LOCAL:
 		return rc;
 	plo = (uint64_t)(uintptr_t)run->data_meta;
 	phi = (uint64_t)(uintptr_t)run->data_end;
+	vlo = (uint64_t)(uintptr_t)run->val_lo;
+	vhi = (uint64_t)(uintptr_t)run->val_hi;
 	NEXT();
 L_CALLX: {
 	uint64_t t = DST;
@@ -254,6 +272,8 @@ L_CALLX: {
 		return rc;
 	plo = (uint64_t)(uintptr_t)run->data_meta;
 	phi = (uint64_t)(uintptr_t)run->data_end;
+	vlo = (uint64_t)(uintptr_t)run->val_lo;
+	vhi = (uint64_t)(uintptr_t)run->val_hi;
 	NEXT(); }
 L_CALL_KFUNC:
 	return jn_vm_fault(run, -EINVAL, "pc %u: kfunc calls are not supported", PC());
@@ -261,6 +281,7 @@ L_EXIT:
 	return 0;
 
 #undef COUNT
+#undef COUNT_MORE
 #undef PC
 #undef DISPATCH
 #undef NEXT

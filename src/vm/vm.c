@@ -210,6 +210,7 @@ struct jn_vm *jn_vm_load(const struct jn_insn *insns, size_t n,
 			pc++;
 	}
 	analyse_functions(vm);
+	jn_vm_fuse(vm);
 	return vm;
 nomem:
 	jn_errf(err, errlen, ENOMEM, "out of memory loading a program of %zu instructions", n);
@@ -234,6 +235,8 @@ static void run_reset(struct jn_vm_run *run, struct jn_vm *vm)
 	run->budget_left = (int64_t)vm->opts.budget;
 	run->depth = 0;
 	run->stack_used = vm->depth0;
+	/* an empty range: nothing passes "lo <= a <= hi - size" */
+	run->val_lo = run->val_hi = (uint8_t *)run->ctx_words;
 	/* frame 0's used stack starts zeroed: uninitialised reads are repeatable */
 	memset(run->stack + sizeof(run->stack) - vm->depth0, 0, vm->depth0);
 }

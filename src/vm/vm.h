@@ -72,6 +72,9 @@ struct jn_vm_run {
 	uint8_t *data, *data_end;  /* JN_CTX_MEM: the memory; XDP: the packet */
 	uint8_t *data_meta;        /* XDP: metadata start (== data if none) */
 	uint8_t *buf, *buf_end;    /* XDP: whole frame incl. head- and tailroom */
+	/* A writable region the interpreter checks inline: helpers that hand
+	 * the program a map value set it (jn_vm_set_value_range). */
+	uint8_t *val_lo, *val_hi;
 	uint32_t ingress_ifindex, rx_queue_index, egress_ifindex;
 	uint32_t frame_sz;         /* XDP: xdp_buff.frame_sz */
 	/* results and errors */
@@ -119,6 +122,15 @@ void *jn_vm_mem(struct jn_vm_run *run, uint64_t addr, uint64_t size, bool write)
 /* Call a bpf-to-bpf function whose address came from lddw src=4 (bpf_loop
  * callbacks), with up to five arguments.  0 and its r0, or negative error. */
 int jn_vm_callback(struct jn_vm_run *run, uint64_t fn, const uint64_t args[5], uint64_t *ret);
+/* [p, p+size) is writable memory the program is about to use (a map value
+ * a lookup returned): check it inline until the next one. */
+static inline void jn_vm_set_value_range(struct jn_vm_run *run, void *p, uint32_t size)
+{
+	if (p) {
+		run->val_lo = p;
+		run->val_hi = (uint8_t *)p + size;
+	}
+}
 /* Request a tail call to prog (from the tail_call helper). */
 void jn_vm_set_tail_call(struct jn_vm_run *run, struct jn_vm *prog);
 

@@ -17,6 +17,22 @@ struct jn_vinsn {
 _Static_assert(sizeof(struct jn_vinsn) == 16, "pre-decoded slots are 16 bytes");
 _Static_assert(JN_OP__COUNT <= 255, "op fits a byte");
 
+/* Super-instructions the loader forms from common pairs (fuse.c):
+ * _(NAME, slots it stands for). */
+#define JN_VM_SUPEROPS(_) \
+	_(MOVADD, 2)   /* rD = rS; rD += K  ->  rD = rS + K (pointer arithmetic) */
+enum {
+	JN_VOP__FIRST = JN_OP__COUNT - 1,
+#define S_(name, n) JN_VOP_##name,
+	JN_VM_SUPEROPS(S_)
+#undef S_
+	JN_VOP__END
+};
+_Static_assert(JN_VOP__END <= 256, "ops fit a byte");
+
+/* Fuse pairs into super-instructions where the second slot is no jump target. */
+void jn_vm_fuse(struct jn_vm *vm);
+
 struct jn_vm {
 	struct jn_vinsn *code;
 	struct jn_insn *insns;       /* original slots (copy) */

@@ -79,7 +79,8 @@ static int create_maps(struct jn_xdp *x, char *err, size_t errlen)
 	const struct jn_obj *obj = x->obj;
 
 	x->maps = calloc(obj->n_maps ? obj->n_maps : 1, sizeof(*x->maps));
-	if (!x->maps)
+	x->minfo = calloc(obj->n_maps ? obj->n_maps : 1, sizeof(*x->minfo));
+	if (!x->maps || !x->minfo)
 		return jn_errf(err, errlen, ENOMEM, "out of memory");
 	for (size_t i = 0; i < obj->n_maps; i++) {
 		struct jn_map_spec spec = obj->maps[i].spec;
@@ -88,6 +89,9 @@ static int create_maps(struct jn_xdp *x, char *err, size_t errlen)
 		rc = jn_map_create(&spec, &x->maps[i], err, errlen);
 		if (rc)
 			return rc;
+		x->minfo[i].key_size = spec.key_size;
+		x->minfo[i].value_size = spec.value_size;
+		x->minfo[i].writable = jn_map_prog_writable(x->maps[i]);
 		x->n_maps++;
 	}
 	return 0;
@@ -159,6 +163,7 @@ void jn_xdp_close(struct jn_xdp *x)
 		jn_map_free(x->maps[i]);
 	free(x->vms);
 	free(x->maps);
+	free(x->minfo);
 	free(x->routes);
 	free(x->ifaces);
 	free(x);

@@ -27,11 +27,32 @@ static void *arg_mem(struct jn_vm_run *run, uint64_t p, uint64_t size, bool writ
 }
 
 /* ---- maps ---- */
+
+/* The index of the map behind a program's map pointer; faults if none. */
+static inline int map_slot(struct jn_vm_run *run, uint64_t ptr)
+{
+	struct jn_xdp *x = X(run);
+
+	for (size_t i = 0; i < x->n_maps; i++)
+		if ((uint64_t)(uintptr_t)x->maps[i] == ptr)
+			return (int)i;
+	jn_xdp_map_arg(run, ptr);   /* raises the fault */
+	return -1;
+}
+
 HELPER(map_lookup_elem)
 {
-	struct jn_map *m = jn_xdp_map_arg(run, a1);
-	const void *key = m ? arg_mem(run, a2, jn_map_spec(m)->key_size, false, "map key") : NULL;
-	return key ? (uint64_t)(uintptr_t)jn_map_lookup(m, key, 0) : 0;
+	struct jn_xdp *x = X(run);
+	int i = map_slot(run, a1);
+	const void *key;
+	void *v;
+
+	if (i < 0 || !(key = arg_mem(run, a2, x->minfo[i].key_size, false, "map key")))
+		return 0;
+	v = jn_map_lookup(x->maps[i], key, 0);
+	if (v && x->minfo[i].writable)
+		jn_vm_set_value_range(run, v, x->minfo[i].value_size);
+	return (uint64_t)(uintptr_t)v;
 }
 
 HELPER(map_update_elem)

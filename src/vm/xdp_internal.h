@@ -10,6 +10,10 @@ struct jn_xdp {
 	const struct jn_obj *obj;
 	struct jn_map **maps;
 	size_t n_maps;
+	struct jn_xdp_mapinfo {      /* per map, what every helper call needs */
+		uint32_t key_size, value_size;
+		bool writable;           /* programs may write its values */
+	} *minfo;
 	struct jn_vm **vms;          /* per obj program; NULL if it did not load */
 	int entry;
 	struct jn_xdp_opts opts;
