@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pkt/pkt.h"
 #include "vliw/vliw.h"
@@ -423,6 +424,107 @@ static void passes_fuse_what_they_say(void **state)
 	jn_vliw_free(p);
 }
 
+/* Assemble text, run it on both engines over packets of 14..80 bytes (bytes
+ * i*7+3), with the given passes; returns how many rows the program took. */
+static size_t crafted_equal(const char *text, unsigned passes)
+{
+	struct jn_insn *insns;
+	size_t n, rows;
+	char err[256], path[] = "/tmp/jn_vliw_testXXXXXX";
+	struct jn_obj *obj;
+	struct jn_xdp *xi, *xs;
+	struct jn_vliw_prog *p;
+	struct jn_vliw_sim *sim;
+	struct jn_vliw_opts o = { .passes = passes };
+	int fd;
+
+	if (jn_isa_assemble(text, &insns, &n, err, sizeof(err)))
+		fail_msg("assemble: %s", err);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, insns, n * sizeof(*insns)), (ssize_t)(n * sizeof(*insns)));
+	close(fd);
+	assert_int_equal(jn_obj_open_raw(path, &obj, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(jn_xdp_open(obj, NULL, NULL, &xi, err, sizeof(err)), 0);
+	assert_int_equal(jn_xdp_open(obj, NULL, NULL, &xs, err, sizeof(err)), 0);
+	if (jn_vliw_compile(insns, n, &o, &p, err, sizeof(err)))
+		fail_msg("compile: %s", err);
+	assert_int_equal(jn_vliw_sim_new(p, xs, NULL, &sim, err, sizeof(err)), 0);
+	for (uint32_t len = 14; len <= 80; len++) {
+		uint8_t pkt[80];
+		struct jn_xdp_result a, b;
+		for (uint32_t i = 0; i < len; i++)
+			pkt[i] = (uint8_t)(i * 7 + 3);
+		assert_int_equal(jn_xdp_run(xi, pkt, len, 0, &a, false), 0);
+		assert_int_equal(jn_vliw_sim_run(sim, pkt, len, 0, &b, NULL), 0);
+		if (a.action != b.action || !a.err != !b.err || a.retval != b.retval || a.len != b.len ||
+		    memcmp(a.data, b.data, a.len))
+			fail_msg("len %u: interpreter %s r0 %llu (%s), simulator %s r0 %llu (%s)\n%s", len,
+				 jn_xdp_action_name(a.action), (unsigned long long)a.retval, a.errmsg,
+				 jn_xdp_action_name(b.action), (unsigned long long)b.retval, b.errmsg, text);
+	}
+	rows = p->nrows;
+	jn_vliw_sim_free(sim);
+	jn_vliw_free(p);
+	jn_xdp_close(xi);
+	jn_xdp_close(xs);
+	jn_obj_close(obj);
+	free(insns);
+	return rows;
+}
+
+#define CTX "r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\nr3 = r1\nr3 += 34\n"
+
+static void bounds_check_forms_equal_interpreter(void **state)
+{
+	static const char *const checks[] = {
+		"if r3 > r2 goto out\n", "if r3 >= r2 goto out\n", "if r2 < r3 goto out\n",
+		"if r2 <= r3 goto out\n",
+	};
+	char text[512];
+	(void)state;
+	for (size_t k = 0; k < 4; k++) {
+		snprintf(text, sizeof(text), CTX "%sr0 = *(u8 *)(r1 + 33)\nr0 &= 3\nexit\nout:\nr0 = 1\nexit\n",
+			 checks[k]);
+		/* with the check gone the program is shorter, and still the same */
+		assert_true(crafted_equal(text, JN_VLIW_ALL_PASSES) < crafted_equal(text, 0));
+	}
+	/* an exit path with an effect (a store into the packet) keeps its check */
+	crafted_equal(CTX "if r3 > r2 goto out\nr0 = *(u8 *)(r1 + 33)\nexit\n"
+		      "out:\n*(u8 *)(r1 + 0) = 9\nr0 = 3\nexit\n", JN_VLIW_ALL_PASSES);
+	/* two checks with different actions in a row */
+	crafted_equal(CTX "r4 = r1\nr4 += 20\nif r4 > r2 goto a\nif r3 > r2 goto b\n"
+		      "r0 = *(u8 *)(r1 + 30)\nr0 &= 1\nexit\na:\nr0 = 1\nexit\nb:\nr0 = 2\nexit\n",
+		      JN_VLIW_ALL_PASSES);
+}
+
+static void copies_and_zeroing_equal_interpreter(void **state)
+{
+	(void)state;
+	/* a 6-byte copy between disjoint ranges (fused) and an overlapping one (kept) */
+	crafted_equal(CTX "if r3 > r2 goto out\n"
+		      "r4 = *(u16 *)(r1 + 6)\n*(u16 *)(r1 + 0) = r4\nr4 = *(u16 *)(r1 + 8)\n"
+		      "*(u16 *)(r1 + 2) = r4\nr4 = *(u16 *)(r1 + 10)\n*(u16 *)(r1 + 4) = r4\n"
+		      "r4 = *(u8 *)(r1 + 12)\n*(u8 *)(r1 + 13) = r4\nr4 = *(u8 *)(r1 + 13)\n"
+		      "*(u8 *)(r1 + 14) = r4\nr4 = *(u16 *)(r1 + 14)\n*(u16 *)(r1 + 15) = r4\n"
+		      "r4 = *(u16 *)(r1 + 16)\n*(u16 *)(r1 + 17) = r4\nr0 = 3\nexit\nout:\nr0 = 1\nexit\n",
+		      JN_VLIW_ALL_PASSES);
+	/* an overlapping 6-byte copy [0,6) -> [2,8): each pair reads what the last wrote */
+	crafted_equal(CTX "if r3 > r2 goto out\n"
+		      "r4 = *(u16 *)(r1 + 0)\n*(u16 *)(r1 + 2) = r4\nr4 = *(u16 *)(r1 + 2)\n"
+		      "*(u16 *)(r1 + 4) = r4\nr4 = *(u16 *)(r1 + 4)\n*(u16 *)(r1 + 6) = r4\n"
+		      "r0 = 3\nexit\nout:\nr0 = 1\nexit\n", JN_VLIW_ALL_PASSES);
+	/* zeroing: fresh slots go, a slot written before does not */
+	crafted_equal("*(u64 *)(r10 - 8) = 0\n*(u32 *)(r10 - 16) = 7\n*(u32 *)(r10 - 16) = 0\n"
+		      "r0 = *(u64 *)(r10 - 8)\nr2 = *(u32 *)(r10 - 16)\nr0 += r2\nr0 += 2\nexit\n",
+		      JN_VLIW_ALL_PASSES);
+	/* byte loads joined, 3-operand ALU, zero extension */
+	crafted_equal(CTX "if r3 > r2 goto out\nr4 = *(u8 *)(r1 + 12)\nr0 = *(u8 *)(r1 + 13)\n"
+		      "r0 <<= 8\nr0 |= r4\nr5 = r0\nr5 += -5\nr6 = r5\nr6 <<= 32\nr6 >>= 32\n"
+		      "r0 ^= r6\nr0 &= 3\nexit\nout:\nr0 = 1\nexit\n", JN_VLIW_ALL_PASSES);
+}
+
 static void bpf_to_bpf_calls_are_refused(void **state)
 {
 	struct jn_insn prog[] = {
@@ -449,6 +551,8 @@ int main(void)
 		cmocka_unit_test(branch_targets_are_rows_holding_the_target),
 		cmocka_unit_test(passes_fuse_what_they_say),
 		cmocka_unit_test(bpf_to_bpf_calls_are_refused),
+		cmocka_unit_test(bounds_check_forms_equal_interpreter),
+		cmocka_unit_test(copies_and_zeroing_equal_interpreter),
 		cmocka_unit_test(schedules_keep_the_hardware_rules),
 		cmocka_unit_test(compile_time_under_10ms),
 		cmocka_unit_test(shipped_programs_equal_interpreter),
