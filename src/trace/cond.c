@@ -1,8 +1,9 @@
 /* cond.c - the path condition: the guards of a trace, simplified and put in
  * a canonical, printable form.
  *
- * What it does: guards between the length and a constant become one
- * interval (implied bounds vanish: len >= 34 implies len >= 14); every other
+ * What it does: guards between the length and a constant (one interval
+ * after lenguard.c) print as bounds, left out where XDP's own limits imply
+ * them (len >= 14 always holds); every other
  * guard prints as "A op B" over the inputs; the conjuncts are sorted and
  * duplicates dropped, so two packets on the same path get the same string
  * and hash.  Multi-byte packet fields compared for equality print in network
@@ -149,39 +150,6 @@ static void pguard(const struct jn_trace *t, const struct jn_tins *g, FILE *f)
 		fputc(')', f);
 }
 
-/* A guard "len op k" or "k op len": narrows [lo, hi] and returns true. */
-static bool len_bound(const struct jn_trace *t, const struct jn_tins *g, int64_t *lo, int64_t *hi)
-{
-	const struct jn_tins *a = &t->ir[g->a], *b = &t->ir[g->b];
-	static const int mirror[JN_TC__COUNT] = {
-		[JN_TC_EQ] = JN_TC_EQ, [JN_TC_NE] = JN_TC_NE, [JN_TC_GT] = JN_TC_LT, [JN_TC_LT] = JN_TC_GT,
-		[JN_TC_GE] = JN_TC_LE, [JN_TC_LE] = JN_TC_GE, [JN_TC_SGT] = JN_TC_SLT,
-		[JN_TC_SLT] = JN_TC_SGT, [JN_TC_SGE] = JN_TC_SLE, [JN_TC_SLE] = JN_TC_SGE,
-	};
-	int c = (int)g->k;
-	int64_t k;
-
-	if (a->op == JN_TIR_KINT && b->op == JN_TIR_LEN) {
-		const struct jn_tins *s = a;
-		a = b;
-		b = s;
-		c = mirror[c];
-	}
-	if (a->op != JN_TIR_LEN || b->op != JN_TIR_KINT || c == JN_TC_NE || c >= JN_TC_SET)
-		return false;
-	k = b->k;
-	if (g->sz == 4 || ((c == JN_TC_GT || c == JN_TC_GE || c == JN_TC_LT || c == JN_TC_LE) && k < 0))
-		return false;   /* unsigned against a negative constant: keep as written */
-	switch (c) {
-	case JN_TC_EQ: if (k > *lo) *lo = k; if (k < *hi) *hi = k; break;
-	case JN_TC_GT: case JN_TC_SGT: if (k + 1 > *lo) *lo = k + 1; break;
-	case JN_TC_GE: case JN_TC_SGE: if (k > *lo) *lo = k; break;
-	case JN_TC_LT: case JN_TC_SLT: if (k - 1 < *hi) *hi = k - 1; break;
-	default: if (k < *hi) *hi = k; break;
-	}
-	return true;
-}
-
 static int cmpstr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -199,7 +167,7 @@ int jn_tcond_build(struct jn_trace *t)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < t->n && !rc; i++) {
 		const struct jn_tins *g = &t->ir[i];
-		if (g->op != JN_TIR_GUARD || len_bound(t, g, &lo, &hi))
+		if (g->op != JN_TIR_GUARD || jn_tlen_bound(t, g, &lo, &hi))
 			continue;
 		f = open_memstream(&parts[np], &nn);
 		if (!f) {

@@ -6,7 +6,8 @@
  * away or never came, e.g. loads the program made and ignored), then
  * renumbers refs.  Also measures the trace: guards, effects, and the body
  * (instructions the effects need: what runs after the path condition
- * holds; everything that only fed a guard is not in it).
+ * holds; everything that only fed a guard is not in it).  Constants and the
+ * length are operands, not instructions, and are not counted.
  * Assumes: operands precede their users; keys and helper regions refer to
  * instructions through t->chunks, t->calls and t->mems.
  */
@@ -54,6 +55,26 @@ static int32_t remap(const int32_t *nw, int32_t r)
 	return r >= 0 ? nw[r] : r;
 }
 
+void jn_tremap_ins(struct jn_tins *in, const int32_t *nw)
+{
+	if (in->op != JN_TIR_KINT && in->op != JN_TIR_LOOKUP)
+		in->a = remap(nw, in->a);
+	if (in->op != JN_TIR_LOOKUP && in->op != JN_TIR_MLOAD && in->op != JN_TIR_KINT)
+		in->b = remap(nw, in->b);
+}
+
+void jn_tremap_side(struct jn_trace *t, const int32_t *nw)
+{
+	for (uint32_t c = 0; c < t->nchunks; c++)
+		t->chunks[c] = remap(nw, t->chunks[c]);
+	for (uint32_t c = 0; c < t->ncalls; c++)
+		for (int j = 0; j < 5; j++)
+			if (t->calls[c].kind[j] == JN_TA_VAL)
+				t->calls[c].val[j] = remap(nw, (int32_t)t->calls[c].val[j]);
+	for (uint32_t c = 0; c < t->nmems; c++)
+		t->mems[c].ref = remap(nw, t->mems[c].ref);
+}
+
 static void renumber(struct jn_trace *t, const uint8_t *m, int32_t *nw)
 {
 	uint32_t n = 0;
@@ -64,21 +85,11 @@ static void renumber(struct jn_trace *t, const uint8_t *m, int32_t *nw)
 			nw[i] = -1;
 			continue;
 		}
-		if (in.op != JN_TIR_KINT && in.op != JN_TIR_LOOKUP)
-			in.a = remap(nw, in.a);
-		if (in.op != JN_TIR_LOOKUP && in.op != JN_TIR_MLOAD && in.op != JN_TIR_KINT)
-			in.b = remap(nw, in.b);
+		jn_tremap_ins(&in, nw);
 		nw[i] = (int32_t)n;
 		t->ir[n++] = in;
 	}
-	for (uint32_t c = 0; c < t->nchunks; c++)
-		t->chunks[c] = remap(nw, t->chunks[c]);
-	for (uint32_t c = 0; c < t->ncalls; c++)
-		for (int j = 0; j < 5; j++)
-			if (t->calls[c].kind[j] == JN_TA_VAL)
-				t->calls[c].val[j] = remap(nw, (int32_t)t->calls[c].val[j]);
-	for (uint32_t c = 0; c < t->nmems; c++)
-		t->mems[c].ref = remap(nw, t->mems[c].ref);
+	jn_tremap_side(t, nw);
 	t->n = n;
 }
 
@@ -108,12 +119,13 @@ int jn_tdce(struct jn_trace *t, const bool *lru)
 	propagate(t, m, 2);
 	memset(&t->info, 0, sizeof(t->info));
 	for (uint32_t i = 0; i < t->n; i++) {
+		bool operand = t->ir[i].op == JN_TIR_KINT || t->ir[i].op == JN_TIR_LEN;
 		t->info.guards += t->ir[i].op == JN_TIR_GUARD;
 		t->info.effects += jn_tir_kind[t->ir[i].op] == JN_TK_E;
-		t->info.body += (m[i] & 2) != 0;
+		t->info.body += (m[i] & 2) && !operand;
+		t->info.ops += m[i] && !operand;
 	}
 	renumber(t, m, nw);
-	t->info.ops = t->n;
 	free(m);
 	free(nw);
 	return 0;

@@ -6,6 +6,8 @@
  * the attempt with nothing changed.  Phase 2 then applies the effects in
  * program order (packet and map stores, effect helpers, head/tail moves)
  * and computes the values that depend on them.
+ * Executed instructions are counted without constants and the length
+ * (operands, not work).
  * Assumes: x was prepared by jn_xdp_begin for this packet; the trace was
  * recorded on x (its map pointers are x's).
  */
@@ -113,7 +115,7 @@ int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_resu
 		const struct jn_tins *in = &t->ir[i];
 		if ((in->flags & JN_TF_POST) || jn_tir_kind[in->op] == JN_TK_E)
 			continue;
-		n++;
+		n += in->op != JN_TIR_KINT && in->op != JN_TIR_LEN;
 		if (!eval(&e, in, &e.v[i]) || e.run->err)
 			break;
 	}

@@ -255,6 +255,13 @@ int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 		n->st.insns_full_hits += e->t->info.path_insns;
 		*hit = true;
 		window(n, false);
+		/* the NIC checks the most recently hit trace first (except under
+		 * CLOCK, whose hand walks the slots in order) */
+		if (i && n->o.policy != JN_POL_CLOCK) {
+			struct centry tmp = n->ent[0];
+			n->ent[0] = *e;
+			*e = tmp;
+		}
 		return 0;
 	}
 	rc = miss(n, pk, res);

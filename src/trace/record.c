@@ -535,7 +535,10 @@ static int record_start(struct jn_tracer *tr, const uint8_t *pkt, uint32_t len, 
 
 static int record_finish(struct jn_tracer *tr, struct jn_trace *t)
 {
-	int rc = jn_tdce(t, tr->lru);
+	int rc = jn_tlenguard(t);
+
+	if (!rc)
+		rc = jn_tdce(t, tr->lru);
 
 	if (!rc)
 		rc = jn_tcond_build(t);

@@ -102,6 +102,15 @@ int jn_tcse_find(struct jn_tbuild *b, const struct jn_tins *in);
 void jn_tcse_add(struct jn_tbuild *b, int32_t ref);
 /* dce.c: drop what neither a guard nor an effect needs; renumber. */
 int jn_tdce(struct jn_trace *t, const bool *lru);
+/* Renumbering after a pass reorders or drops instructions (dce.c): nw maps
+ * old refs to new ones (-1: dropped). */
+void jn_tremap_ins(struct jn_tins *in, const int32_t *nw);
+void jn_tremap_side(struct jn_trace *t, const int32_t *nw);
+/* lenguard.c: every guard between the length and a constant folded into
+ * one interval checked first.  jn_tlen_bound: if g is such a guard, narrow
+ * [lo, hi] and return true. */
+int jn_tlenguard(struct jn_trace *t);
+bool jn_tlen_bound(const struct jn_trace *t, const struct jn_tins *g, int64_t *lo, int64_t *hi);
 /* cond.c: canonical path condition string and hash; counts conjuncts. */
 int jn_tcond_build(struct jn_trace *t);
 
