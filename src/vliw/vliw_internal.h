@@ -49,7 +49,7 @@ struct xfn {
 	size_t n;
 	/* analyses (cfg.c), valid after jn_vliw_analyse */
 	uint8_t *target;     /* per insn: 1 if some jump lands on it */
-	uint16_t *npred;     /* per insn: predecessors (fall-through and jumps) */
+	uint32_t *npred;     /* per insn: predecessors (fall-through and jumps) */
 	uint16_t *live_out;  /* per insn: registers live after it */
 	uint16_t *live_in;
 	struct absval *av;   /* per insn: register facts before it (n * 11) */
