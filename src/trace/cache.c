@@ -32,7 +32,7 @@ static uint64_t rnd(struct jn_nic *n)
 	return z ^ (z >> 31);
 }
 
-static size_t victim(struct jn_nic *n)
+size_t jn_nic_victim(struct jn_nic *n)
 {
 	size_t v = 0;
 
@@ -72,14 +72,16 @@ static size_t victim(struct jn_nic *n)
 	return v;
 }
 
-static void evict(struct jn_nic *n, size_t v)
+void jn_nic_evict(struct jn_nic *n, size_t v)
 {
 	struct centry *e = &n->ent[v];
 
 	n->paths[e->path].cached = false;
 	n->paths[e->path].evicted = true;
-	n->ops_cached -= e->t->info.ops;
-	jn_trace_free(e->t);
+	if (e->t) {
+		n->ops_cached -= e->t->info.ops;
+		jn_trace_free(e->t);
+	}
 	n->ent[v] = n->ent[--n->nent];
 	n->st.evictions++;
 }
@@ -94,7 +96,7 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	}
 	while (n->nent && ((n->o.capacity && n->nent >= n->o.capacity) ||
 			   (n->o.cap_ops && n->ops_cached + t->info.ops > n->o.cap_ops)))
-		evict(n, victim(n));
+		jn_nic_evict(n, jn_nic_victim(n));
 	if (n->nent == n->capent) {
 		size_t cap = n->capent ? 2 * n->capent : 16;
 		struct centry *ne = realloc(n->ent, cap * sizeof(*ne));

@@ -55,7 +55,7 @@ long jn_nic_path_get(struct jn_nic *n, uint64_t hash)
 	return (long)n->npaths++;
 }
 
-static int belady_prepare(struct jn_nic *n, char *err, size_t errlen)
+int jn_nic_belady_prepare(struct jn_nic *n, char *err, size_t errlen)
 {
 	const uint64_t *f = n->o.future;
 	size_t nf = n->o.n_future;
@@ -106,7 +106,7 @@ int jn_nic_new(struct jn_xdp *x, const struct jn_nic_opts *o, struct jn_nic **ou
 	n->rng = n->o.seed ? n->o.seed : 0x6e6963;
 	rc = jn_tracer_new(x, &n->tr, err, errlen);
 	if (!rc && n->o.policy == JN_POL_BELADY)
-		rc = belady_prepare(n, err, errlen);
+		rc = jn_nic_belady_prepare(n, err, errlen);
 	if (rc) {
 		jn_nic_free(n);
 		return rc;

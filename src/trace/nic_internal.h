@@ -48,5 +48,10 @@ long jn_nic_path_get(struct jn_nic *n, uint64_t hash);
  * frees t and returns 0 if it cannot fit at all. */
 int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi);
 void jn_nic_cache_free(struct jn_nic *n);
+/* The entry the policy evicts next (nent > 0); evicting entry v. */
+size_t jn_nic_victim(struct jn_nic *n);
+void jn_nic_evict(struct jn_nic *n, size_t v);
+/* Belady: next[] from o.future (nic.c). */
+int jn_nic_belady_prepare(struct jn_nic *n, char *err, size_t errlen);
 
 #endif

@@ -162,4 +162,13 @@ struct json_object *jn_nic_stats_json(const struct jn_nic *n);
 int jn_nic_future(struct jn_xdp *x, const struct jn_pkt_set *set, uint64_t **out, char *err,
 		  size_t errlen);
 
+/* Hit counts without running anything: the cache alone over the path of
+ * every packet (paths[i], 0: not cacheable), as jn_nic_future gives them.
+ * jn_nic_simulate: one capacity and policy (seed: random); hits in *hits.
+ * jn_nic_lru_curve: LRU for every capacity 1..maxcap in one pass (stack
+ * distances): hits[c-1] for capacity c. */
+int jn_nic_simulate(const uint64_t *paths, size_t n, uint32_t capacity, int policy, uint64_t seed,
+		    uint64_t *hits);
+int jn_nic_lru_curve(const uint64_t *paths, size_t n, uint32_t maxcap, uint64_t *hits);
+
 #endif
