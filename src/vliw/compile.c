@@ -8,6 +8,7 @@
  *   ldcomb     pass_ldcomb.c (repeated until nothing changes)
  *   alu3       pass_alu3.c
  *   ld6        pass_ld6.c
+ *   rename     pass_rename.c
  *   schedule   sched.c
  *
  * After every pass: unreachable code goes, the IR is compacted and the
@@ -33,7 +34,7 @@ const char *const jn_vliw_pass_help[JN_VLIW_NPASSES] = {
 
 static int (*const pass_fn[JN_VLIW_NPASSES])(struct xfn *) = {
 	jn_vliw_pass_zero, jn_vliw_pass_bounds, jn_vliw_pass_exit, jn_vliw_pass_ldcomb,
-	jn_vliw_pass_alu3, jn_vliw_pass_ld6,
+	jn_vliw_pass_alu3, jn_vliw_pass_ld6, jn_vliw_pass_rename,
 };
 
 static int refuse(enum jn_op op, size_t pc, char *err, size_t errlen)

@@ -35,7 +35,8 @@ enum jn_xop {
 	_(EXIT, "exit", "fuse r0 = K; exit into the parameterized exit") \
 	_(LDCOMB, "ldcomb", "put byte loads joined by shift and or together into one wider load") \
 	_(ALU3, "alu3", "fuse rD = rS; rD op= K into the 3-operand rD = rS op K") \
-	_(LD6, "ld6", "fuse contiguous 6-byte copies into one 6-byte load and store")
+	_(LD6, "ld6", "fuse contiguous 6-byte copies into one 6-byte load and store") \
+	_(RENAME, "rename", "rename registers (r0-r9) to break false dependencies")
 
 enum jn_vliw_pass {
 #define P_(id, name, help) JN_VLIW_PASS_##id,

@@ -91,6 +91,7 @@ int jn_vliw_pass_bounds(struct xfn *f);
 int jn_vliw_pass_ldcomb(struct xfn *f);
 int jn_vliw_pass_alu3(struct xfn *f);
 int jn_vliw_pass_ld6(struct xfn *f);
+int jn_vliw_pass_rename(struct xfn *f);
 
 /* The schedule. */
 struct jn_vliw_prog {

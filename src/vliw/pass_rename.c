@@ -1,0 +1,108 @@
+/* pass_rename.c - register renaming within r0-r9, so that a register
+ * reused for unrelated values (clang's "r9 = load; store r9; r9 = load;
+ * store r9 ...") does not chain the rows through false dependencies.
+ *
+ * A value is renamed when it is defined by an instruction that does not
+ * read its own destination (mov, load, lddw, 3-operand ALU) and lives in
+ * one straight stretch: every use follows in order up to where it dies
+ * (read-modify-write instructions on it keep it going), nothing jumps into
+ * the stretch while it is live, no branch in the stretch goes where it is
+ * still live, and no call or exit reads it.  It moves to the register used
+ * least recently that is free over the whole stretch: not live anywhere in
+ * it and not named by any instruction in it.  r10 is never touched and no
+ * register beyond r9 is ever used. */
+#include "vliw_internal.h"
+
+static bool pure_def(const struct xin *i)
+{
+	switch (xform(i)) {
+	case XF_MOV_K: case XF_MOV_X: case XF_MOVSX: case XF_LDX: case XF_LDXSX: case XF_LD6:
+	case XF_LDDW: case XF_ALU3:
+		return !(jn_vliw_uses(i) & (1u << i->dst));
+	default:
+		return false;
+	}
+}
+
+/* Instructions that read a register without naming it in dst/src. */
+static bool implicit_use(const struct xin *i, uint8_t r)
+{
+	int f = xform(i);
+	return (f == XF_CALL && r >= 1 && r <= 5) || (f == XF_EXIT && r == 0) ||
+	       (f == XF_ACMPXCHG && r == 0);
+}
+
+/* The last instruction of the value defined at i, or -1 if it can't be renamed. */
+static long live_range(const struct xfn *f, size_t i, uint8_t r)
+{
+	uint16_t bit = (uint16_t)(1u << r);
+
+	if (!(f->live_out[i] & bit))
+		return -1;   /* dead at once: nothing to gain */
+	for (size_t j = i + 1; j < f->n; j++) {
+		const struct xin *in = &f->code[j];
+		if (f->target[j] || implicit_use(in, r))
+			return -1;
+		if ((xform(in) == XF_AFETCH || xform(in) == XF_AXCHG) && in->src == r)
+			return -1;
+		if (jn_vliw_is_jump(in) && (f->live_in[in->tgt] & bit))
+			return -1;
+		if (!(f->live_out[j] & bit) || jn_vliw_is_exit(in) || xform(in) == XF_JA ||
+		    xform(in) == XF_JA32)
+			return (f->live_out[j] & bit) ? -1 : (long)j;
+	}
+	return -1;
+}
+
+/* Rename, and move the value's liveness from r to "to" (r holds nothing
+ * else in the stretch, so it is dead there afterwards). */
+static void rename_range(struct xfn *f, size_t i, size_t end, uint8_t r, uint8_t to)
+{
+	uint16_t rb = (uint16_t)(1u << r), tb = (uint16_t)(1u << to);
+
+	f->code[i].dst = to;
+	for (size_t j = i; j <= end; j++) {
+		struct xin *in = &f->code[j];
+		if (j > i && in->dst == r && (jn_vliw_uses(in) | jn_vliw_defs(in)) & rb)
+			in->dst = to;
+		if (j > i && in->src == r && (jn_vliw_uses(in) & rb))
+			in->src = to;
+		if (f->live_out[j] & rb)
+			f->live_out[j] = (uint16_t)((f->live_out[j] & ~rb) | tb);
+		if (j > i && (f->live_in[j] & rb))
+			f->live_in[j] = (uint16_t)((f->live_in[j] & ~rb) | tb);
+	}
+}
+
+int jn_vliw_pass_rename(struct xfn *f)
+{
+	long last[JN_ISA_NREGS];
+	int n = 0;
+
+	for (int k = 0; k < JN_ISA_NREGS; k++)
+		last[k] = -1;
+	for (size_t i = 0; i < f->n; i++) {
+		struct xin *in = &f->code[i];
+		uint8_t r = in->dst;
+		long end;
+
+		if (pure_def(in) && r < 10 && (end = live_range(f, i, r)) > 0) {
+			uint16_t busy = f->live_in[i];
+			for (size_t j = i; j <= (size_t)end; j++)
+				busy |= f->live_out[j] | jn_vliw_uses(&f->code[j]) | jn_vliw_defs(&f->code[j]) |
+					(uint16_t)(1u << f->code[j].dst) | (uint16_t)(1u << f->code[j].src);
+			int best = -1;
+			for (int k = 0; k < 10; k++)
+				if (!(busy & (1u << k)) && (best < 0 || last[k] < last[best]))
+					best = k;
+			if (best >= 0 && last[best] < last[r]) {
+				rename_range(f, i, (size_t)end, r, (uint8_t)best);
+				n++;
+			}
+		}
+		for (int k = 0; k < JN_ISA_NREGS; k++)
+			if ((jn_vliw_uses(in) | jn_vliw_defs(in)) & (1u << k))
+				last[k] = (long)i;
+	}
+	return n;
+}
