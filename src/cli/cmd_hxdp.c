@@ -29,6 +29,7 @@ static const struct jn_opt hxdp_opts[] = {
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_ZERO], "no-zero", JN_OPT_FLAG, NULL, "keep zeroing of stack slots"),
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_EXIT], "no-exit", JN_OPT_FLAG, NULL, "no parameterized exit"),
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_BOUNDS], "no-bounds", JN_OPT_FLAG, NULL, "keep bounds checks"),
+	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_COPY], "no-copy", JN_OPT_FLAG, NULL, "no copy propagation"),
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_LDCOMB], "no-ldcomb", JN_OPT_FLAG, NULL, "no joining of byte loads"),
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_ALU3], "no-alu3", JN_OPT_FLAG, NULL, "no 3-operand ALU"),
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_LD6], "no-ld6", JN_OPT_FLAG, NULL, "no 6-byte load/store"),

@@ -5,6 +5,7 @@
  *   zero       pass_zero.c
  *   bounds     pass_bounds.c (then dead-code removal)
  *   exit       pass_exit.c
+ *   copy       pass_copy.c (then dead-code removal)
  *   ldcomb     pass_ldcomb.c (repeated until nothing changes)
  *   alu3       pass_alu3.c
  *   ld6        pass_ld6.c
@@ -33,7 +34,7 @@ const char *const jn_vliw_pass_help[JN_VLIW_NPASSES] = {
 };
 
 static int (*const pass_fn[JN_VLIW_NPASSES])(struct xfn *) = {
-	jn_vliw_pass_zero, jn_vliw_pass_bounds, jn_vliw_pass_exit, jn_vliw_pass_ldcomb,
+	jn_vliw_pass_zero, jn_vliw_pass_bounds, jn_vliw_pass_exit, jn_vliw_pass_copy, jn_vliw_pass_ldcomb,
 	jn_vliw_pass_alu3, jn_vliw_pass_ld6, jn_vliw_pass_rename,
 };
 
@@ -139,7 +140,7 @@ static int lower(const struct jn_insn *insns, size_t n, unsigned mask, struct xf
 			if (!changed || k != JN_VLIW_PASS_LDCOMB)
 				break;
 		} while (!rc);
-		while (!rc && k == JN_VLIW_PASS_BOUNDS && jn_vliw_dce(f))
+		while (!rc && (k == JN_VLIW_PASS_BOUNDS || k == JN_VLIW_PASS_COPY) && jn_vliw_dce(f))
 			rc = settle(f, err, errlen);
 		while (!rc && drop_unreachable(f))
 			rc = settle(f, err, errlen);

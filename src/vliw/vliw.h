@@ -33,6 +33,7 @@ enum jn_xop {
 	_(ZERO, "zero", "remove stores of zero into stack bytes that are still zero") \
 	_(BOUNDS, "bounds", "remove data_end checks: the load after them checks in hardware") \
 	_(EXIT, "exit", "fuse r0 = K; exit into the parameterized exit") \
+	_(COPY, "copy", "propagate copies: read rS instead of rD after rD = rS") \
 	_(LDCOMB, "ldcomb", "put byte loads joined by shift and or together into one wider load") \
 	_(ALU3, "alu3", "fuse rD = rS; rD op= K into the 3-operand rD = rS op K") \
 	_(LD6, "ld6", "fuse contiguous 6-byte copies into one 6-byte load and store") \

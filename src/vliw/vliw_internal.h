@@ -88,6 +88,7 @@ bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen);
 int jn_vliw_pass_zero(struct xfn *f);
 int jn_vliw_pass_exit(struct xfn *f);
 int jn_vliw_pass_bounds(struct xfn *f);
+int jn_vliw_pass_copy(struct xfn *f);
 int jn_vliw_pass_ldcomb(struct xfn *f);
 int jn_vliw_pass_alu3(struct xfn *f);
 int jn_vliw_pass_ld6(struct xfn *f);
