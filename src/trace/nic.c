@@ -126,6 +126,7 @@ void jn_nic_free(struct jn_nic *n)
 	free(n->paths);
 	free(n->index);
 	free(n->next);
+	free(n->miss_ns);
 	free(n);
 }
 
@@ -209,7 +210,18 @@ static int miss(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result 
 		return rc;
 	if (jn_xdp_run(n->x, pk->data, pk->caplen, pk->ts_ns, res, true))
 		return -EINVAL;
-	n->st.host_ns += now_ns() - t0;
+	t0 = now_ns() - t0;
+	n->st.host_ns += t0;
+	if (n->nmiss_ns == n->capmiss_ns) {
+		size_t cap = n->capmiss_ns ? 2 * n->capmiss_ns : 256;
+		uint32_t *m = realloc(n->miss_ns, cap * sizeof(*m));
+		if (m) {
+			n->miss_ns = m;
+			n->capmiss_ns = cap;
+		}
+	}
+	if (n->nmiss_ns < n->capmiss_ns)
+		n->miss_ns[n->nmiss_ns++] = t0 > UINT32_MAX ? UINT32_MAX : (uint32_t)t0;
 	n->st.insns_miss += res->insns;
 	n->st.misses++;
 	if (rc > 0) {

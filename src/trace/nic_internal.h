@@ -39,6 +39,8 @@ struct jn_nic {
 	uint64_t *next;            /* Belady: next[i] = next packet with future[i]'s path */
 	uint64_t tick;
 	uint64_t win_pkts, win_miss;
+	uint32_t *miss_ns;         /* host time of every miss (for the median) */
+	size_t nmiss_ns, capmiss_ns;
 	struct jn_nic_stats st;
 };
 

@@ -1,4 +1,7 @@
 /* nic_stats.c - the NIC model's statistics as JSON. */
+#include <stdlib.h>
+#include <string.h>
+
 #include <json-c/json.h>
 
 #include "nic_internal.h"
@@ -11,6 +14,27 @@ static void add_u(struct json_object *o, const char *k, uint64_t v)
 static void add_d(struct json_object *o, const char *k, double v)
 {
 	json_object_object_add(o, k, json_object_new_double(v));
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Median host time per miss in microseconds (0 if none). */
+static double median_us(const struct jn_nic *n)
+{
+	uint32_t *c;
+	double m;
+
+	if (!n->nmiss_ns || !(c = malloc(n->nmiss_ns * sizeof(*c))))
+		return 0.0;
+	memcpy(c, n->miss_ns, n->nmiss_ns * sizeof(*c));
+	qsort(c, n->nmiss_ns, sizeof(*c), cmp_u32);
+	m = c[n->nmiss_ns / 2] / 1000.0;
+	free(c);
+	return m;
 }
 
 static double ratio(uint64_t a, uint64_t b)
@@ -54,6 +78,7 @@ struct json_object *jn_nic_stats_json(const struct jn_nic *n)
 	add_d(o, "insns_per_miss", ratio(s->insns_miss, s->misses));
 	add_d(o, "check_ops_per_packet", ratio(s->check_ops, run));
 	add_d(o, "host_us_per_miss", ratio(s->host_ns, s->misses) / 1000.0);
+	add_d(o, "host_us_per_miss_median", median_us(n));
 	add_u(o, "thrash_window", n->o.thrash_window);
 	add_u(o, "windows", s->windows);
 	add_u(o, "thrashing_windows", s->thrash_windows);
