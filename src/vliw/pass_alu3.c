@@ -31,7 +31,7 @@ static bool zext2(const struct xfn *f, size_t i, uint8_t d)
 	const struct xin *a = &f->code[i], *b = &f->code[i + 1];
 
 	return a->op == JN_OP_LSH64_K && a->imm == 32 && b->op == JN_OP_RSH64_K && b->imm == 32 &&
-	       a->dst == d && b->dst == d && !f->target[i] && !f->target[i + 1] && !a->del && !b->del;
+	       a->dst == d && b->dst == d && !f->target[i + 1] && !a->del && !b->del;
 }
 
 /* [rD = rS;] rD <<= 32; rD >>= 32  ->  wD = wS.  Returns instructions removed. */
@@ -41,7 +41,8 @@ static int zext(struct xfn *f, size_t i)
 	uint8_t src = m->dst;
 	int n = 2;
 
-	if (m->op == JN_OP_MOV64_X && !m->del && i + 2 < f->n && zext2(f, i + 1, m->dst))
+	if (m->op == JN_OP_MOV64_X && !m->del && i + 2 < f->n && !f->target[i + 1] &&
+	    zext2(f, i + 1, m->dst))
 		src = m->src, n = 3;
 	else if (i + 1 >= f->n || !zext2(f, i, m->dst))
 		return 0;
