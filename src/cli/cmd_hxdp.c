@@ -162,7 +162,8 @@ static void summary_text(const struct jn_vliw_stats *st, int lanes, const struct
 	       tr->mismatches ? tr->first : "simulator equals interpreter on every packet and map");
 	if (tr->mismatches)
 		printf("mismatches %llu\n", (unsigned long long)tr->mismatches);
-	printf("cycles/packet min %llu median %llu max %llu, IPC %.2f, %.2f Mpps\n",
+	printf("cycles/packet min %llu median %llu max %llu (core cycles, or the packet's 32-byte "
+	       "frames if more), IPC %.2f, %.2f Mpps\n",
 	       (unsigned long long)tr->cmin, (unsigned long long)tr->cmed, (unsigned long long)tr->cmax,
 	       tr->sum_cycles ? (double)tr->sum_insns / (double)tr->sum_cycles : 0, tr->mpps);
 }
