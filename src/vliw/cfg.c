@@ -272,9 +272,9 @@ static int facts(struct xfn *f)
 	}
 	for (int k = 0; k < NR; k++)
 		in[0].r[k] = (struct absval){ AK_UNK, 0 };
-	in[0].r[1] = (struct absval){ AK_CTX, 0 };
+	in[0].r[1] = (struct absval){ f->ctx_mem ? AK_NONSTACK : AK_CTX, 0 };
 	in[0].r[10] = (struct absval){ AK_STACK, 0 };
-	in[0].minlen = JN_XDP_MIN_LEN;   /* shorter packets never reach a program */
+	in[0].minlen = f->ctx_mem ? 0 : JN_XDP_MIN_LEN;   /* shorter packets never reach a program */
 	memset(in[0].z, 0xff, sizeof(in[0].z));
 	seen[0] = queued[0] = true;
 	work[nw++] = 0;

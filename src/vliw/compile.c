@@ -153,7 +153,7 @@ static int lower(const struct jn_insn *insns, size_t n, unsigned mask, struct xf
 static int build(const struct jn_insn *insns, size_t n, const struct jn_vliw_opts *o, unsigned mask,
 		 struct jn_vliw_prog *p, char *err, size_t errlen)
 {
-	struct xfn f = {0};
+	struct xfn f = { .ctx_mem = o->ctx_mem };
 	int rc = lower(insns, n, mask, &f, p->st.removed, err, errlen);
 
 	if (!rc)
@@ -192,6 +192,7 @@ int jn_vliw_compile(const struct jn_insn *insns, size_t n, const struct jn_vliw_
 		return jn_errf(err, errlen, EINVAL, "vliw: %d lanes (1..%d)", o.lanes, JN_VLIW_MAX_LANES);
 	}
 	p->lanes = o.lanes;
+	p->ctx_mem = o.ctx_mem;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = build(insns, n, &o, o.passes, p, err, errlen);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -32,6 +32,7 @@ struct jn_vliw_sim {
 	const struct jn_vliw_prog *p;
 	struct jn_xdp *x;
 	const struct jn_helper *helpers;
+	size_t n_helpers;
 	uint64_t *val;              /* per instruction: resolved lddw value */
 	double clock;
 	unsigned hcyc;
@@ -279,8 +280,11 @@ static int lane_a(struct jn_vliw_sim *s, struct jn_vm_run *run, size_t row, int 
 static int call(struct jn_vliw_sim *s, struct jn_vm_run *run, size_t row, const struct xin *in,
 		const uint64_t *R, uint64_t *wr, uint16_t *wm)
 {
-	jn_helper_fn fn = s->helpers[in->imm].fn;
+	jn_helper_fn fn = in->imm >= 0 && (size_t)in->imm < s->n_helpers ? s->helpers[in->imm].fn : NULL;
 
+	if (!fn)
+		return jn_vm_fault(run, -EOPNOTSUPP, "vliw: row %zu (pc %u): no helper %d here", row,
+				   in->pc, in->imm);
 	run->cur_pc = in->pc;
 	wr[0] = fn(run, R[1], R[2], R[3], R[4], R[5]);
 	*wm |= 1;
@@ -343,7 +347,12 @@ static int sim_exec(struct jn_vliw_sim *s, struct jn_vm_run *run, uint64_t *r0, 
 	int rc;
 
 	memset(top - JN_ISA_STACK, 0, JN_ISA_STACK);
-	R[1] = (uint64_t)(uintptr_t)run->ctx_words;
+	if (!p->ctx_mem) {
+		R[1] = (uint64_t)(uintptr_t)run->ctx_words;
+	} else if (run->data_end > run->data) {
+		R[1] = (uint64_t)(uintptr_t)run->data;
+		R[2] = (uint64_t)(run->data_end - run->data);
+	}
 	R[10] = (uint64_t)(uintptr_t)top;
 	for (;;) {
 		struct rowctl c = { .lane = -1 };
@@ -388,6 +397,29 @@ int jn_vliw_sim_run(struct jn_vliw_sim *s, const uint8_t *pkt, uint32_t len, uin
 	return 0;
 }
 
+int jn_vliw_exec_mem(const struct jn_vliw_prog *p, struct jn_vm_run *run,
+		     const struct jn_helper *helpers, size_t n_helpers, uint64_t *r0,
+		     struct jn_vliw_timing *t)
+{
+	struct jn_vliw_sim s = { .p = p, .helpers = helpers, .n_helpers = helpers ? n_helpers : 0,
+				 .clock = 156.25, .hcyc = 2, .max_rows = 10000000 };
+	struct jn_vliw_timing tm = {0};
+	int rc;
+
+	if (!(s.val = calloc(p->n ? p->n : 1, sizeof(*s.val))))
+		return jn_vm_fault(run, -ENOMEM, "vliw: out of memory");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct xin *in = &p->code[i];
+		if (xform(in) == XF_LDDW && in->src == 0)
+			s.val[i] = (uint64_t)(uint32_t)in->imm | (uint64_t)(uint32_t)in->imm2 << 32;
+	}
+	rc = sim_exec(&s, run, r0, &tm);
+	free(s.val);
+	if (t)
+		*t = tm;
+	return rc;
+}
+
 int jn_vliw_sim_new(const struct jn_vliw_prog *p, struct jn_xdp *x,
 		    const struct jn_vliw_sim_opts *opts, struct jn_vliw_sim **out,
 		    char *err, size_t errlen)
@@ -401,6 +433,7 @@ int jn_vliw_sim_new(const struct jn_vliw_prog *p, struct jn_xdp *x,
 	s->p = p;
 	s->x = x;
 	s->helpers = jn_xdp_helpers(x);
+	s->n_helpers = JN_VM_MAX_HELPERS;
 	s->clock = opts && opts->clock_mhz > 0 ? opts->clock_mhz : 156.25;
 	s->hcyc = opts && opts->helper_cycles ? opts->helper_cycles : 2;
 	s->max_rows = opts && opts->max_rows ? opts->max_rows : 10000000;

@@ -55,6 +55,7 @@ struct jn_vliw_opts {
 	int lanes;            /* 1..8; 0: 4 */
 	unsigned passes;      /* bit per enum jn_vliw_pass; JN_VLIW_ALL_PASSES for all */
 	bool no_motion;       /* schedule each basic block alone (no code motion) */
+	bool ctx_mem;         /* conformance contract: r1 = memory, r2 = its length (not xdp_md) */
 };
 
 /* What the compiler did. */
@@ -120,6 +121,13 @@ void jn_vliw_sim_free(struct jn_vliw_sim *s);
 int jn_vliw_sim_run(struct jn_vliw_sim *s, const uint8_t *pkt, uint32_t len, uint64_t ts_ns,
 		    struct jn_xdp_result *res, struct jn_vliw_timing *t);
 double jn_vliw_sim_clock(const struct jn_vliw_sim *s);
+/* Run p (compiled with ctx_mem) on a run state prepared by
+ * jn_vm_run_init_mem: r1 = memory, r2 = its length, helpers[0..n_helpers)
+ * by id (NULL entries: unsupported), no maps.  Returns 0 and r0, or the
+ * run's negative error (message in run->errmsg). */
+int jn_vliw_exec_mem(const struct jn_vliw_prog *p, struct jn_vm_run *run,
+		     const struct jn_helper *helpers, size_t n_helpers, uint64_t *r0,
+		     struct jn_vliw_timing *t);
 
 /* ---- the interpreter and the simulator side by side ---- */
 struct jn_vliw_pair;  /* owned by the caller (jn_vliw_pair_close) */

@@ -47,6 +47,7 @@ void jn_vliw_text(const struct xin *i, bool sched, char *buf, size_t len);
 struct xfn {
 	struct xin *code;
 	size_t n;
+	bool ctx_mem;        /* r1 is plain memory, r2 its length (not xdp_md) */
 	/* analyses (cfg.c), valid after jn_vliw_analyse */
 	uint8_t *target;     /* per insn: 1 if some jump lands on it */
 	uint32_t *npred;     /* per insn: predecessors (fall-through and jumps) */
@@ -101,6 +102,7 @@ struct jn_vliw_prog {
 	int lanes;
 	size_t nrows;
 	int32_t *rows;       /* nrows * lanes: IR index, -1 empty, -2 second half of lddw */
+	bool ctx_mem;
 	struct jn_vliw_stats st;
 };
 
