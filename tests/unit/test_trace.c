@@ -40,72 +40,6 @@ enum { SAMPLE = 1, GEN = 1000 };
 
 #include "trace_test.h"
 
-static bool same_result(const struct jn_xdp_result *a, const struct jn_xdp_result *b)
-{
-	return a->action == b->action && a->len == b->len && a->meta_len == b->meta_len &&
-	       !memcmp(a->data, b->data, a->len) && a->redirect_kind == b->redirect_kind &&
-	       a->redirect_target == b->redirect_target && !a->err == !b->err;
-}
-
-struct eq_stats { uint64_t packets, mismatches, hits, maps_differ; };
-
-/* Run set through a NIC (cap, policy) and a fresh interpreter side by side. */
-static void equiv(const char *objpath, const char *maps, const struct jn_pkt_set *set, uint32_t cap,
-		  int policy, struct eq_stats *es)
-{
-	struct inst a, b, f;
-	struct jn_nic *nic;
-	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = cap, .policy = policy, .seed = 7 };
-	uint64_t *future = NULL;
-	char err[256];
-
-	assert_int_equal(inst_open(&a, objpath, maps), 0);
-	assert_int_equal(inst_open(&b, objpath, maps), 0);
-	if (policy == JN_POL_BELADY) {
-		assert_int_equal(inst_open(&f, objpath, maps), 0);
-		assert_int_equal(jn_nic_future(f.x, set, &future, err, sizeof(err)), 0);
-		inst_close(&f);
-		o.future = future;
-		o.n_future = set->n;
-	}
-	assert_int_equal(jn_nic_new(a.x, &o, &nic, err, sizeof(err)), 0);
-	for (uint64_t i = 0; i < set->n; i++) {
-		const struct jn_pkt *p = &set->pkts[i];
-		struct jn_xdp_result ra, rb;
-		bool hit;
-		int rca = jn_nic_packet(nic, p, &ra, &hit);
-		int rcb = jn_xdp_run(b.x, p->data, p->caplen, p->ts_ns, &rb, false);
-		es->packets++;
-		assert_int_equal(rca, rcb);
-		if (rca)
-			continue;
-		es->hits += hit;
-		if (!same_result(&ra, &rb)) {
-			if (es->mismatches++ < 3)
-				fprintf(stderr, "%s: packet %llu (%s, cap %u, %s): nic %s len %u, interp %s len %u\n",
-					objpath, (unsigned long long)i, hit ? "hit" : "miss", cap,
-					jn_nic_policy_name(policy), jn_xdp_action_name(ra.action), ra.len,
-					jn_xdp_action_name(rb.action), rb.len);
-		}
-	}
-	struct json_object *ma = jn_xdp_dump_maps(a.x), *mb = jn_xdp_dump_maps(b.x);
-	if (strcmp(json_object_to_json_string(ma), json_object_to_json_string(mb))) {
-		es->maps_differ++;
-		fprintf(stderr, "%s: maps differ (cap %u, %s)\n", objpath, cap, jn_nic_policy_name(policy));
-	}
-	json_object_put(ma);
-	json_object_put(mb);
-	if (getenv("TRACE_STATS")) {
-		struct json_object *js = jn_nic_stats_json(nic);
-		fprintf(stderr, "%s\n", json_object_to_json_string(js));
-		json_object_put(js);
-	}
-	jn_nic_free(nic);
-	free(future);
-	inst_close(&a);
-	inst_close(&b);
-}
-
 /* ---- traffic: every shared capture, then generated malformed and
  * adversarial packets; built once ---- */
 static struct jn_pkt_set traffic;
@@ -221,7 +155,7 @@ static void test_nic_equals_interpreter_on_all_traffic(void **state)
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		struct eq_stats es = {0};
 		prog_paths(progs[i], obj, maps, sizeof(obj));
-		equiv(obj, maps, &traffic, 4, JN_POL_LRU, &es);
+		equiv(obj, NULL, maps, &traffic, 4, JN_POL_LRU, &es);
 		fprintf(stderr, "  %-16s %llu packets, %llu hits\n", progs[i],
 			(unsigned long long)es.packets, (unsigned long long)es.hits);
 		assert_int_equal(es.mismatches, 0);
@@ -238,8 +172,8 @@ static void replay(const char *objpath, const char *maps, const struct jn_pkt_se
 	struct jn_tracer *tr;
 	char err[256], msg[160];
 
-	assert_int_equal(inst_open(&a, objpath, maps), 0);
-	assert_int_equal(inst_open(&b, objpath, maps), 0);
+	assert_int_equal(inst_open(&a, objpath, NULL, maps), 0);
+	assert_int_equal(inst_open(&b, objpath, NULL, maps), 0);
 	assert_int_equal(jn_tracer_new(a.x, &tr, err, sizeof(err)), 0);
 	for (uint64_t i = 0; i < set->n; i++) {
 		const struct jn_pkt *p = &set->pkts[i];
@@ -307,7 +241,7 @@ static void test_nic_equals_interpreter_every_policy_and_size(void **state)
 		for (int pol = 0; pol < JN_POL__COUNT; pol++)
 			for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
 				struct eq_stats es = {0};
-				equiv(obj, maps, &s, caps[c], pol, &es);
+				equiv(obj, NULL, maps, &s, caps[c], pol, &es);
 				assert_int_equal(es.mismatches, 0);
 				assert_int_equal(es.maps_differ, 0);
 			}
@@ -341,7 +275,7 @@ static void test_nic_equals_interpreter_on_libxdp_objects(void **state)
 				break;
 			snprintf(maps, sizeof(maps), "tests/maps/xdpfilt_%.*s.maps.json", (int)(l - 14),
 				 de->d_name + 12);
-			equiv(obj, with ? maps : NULL, &traffic, 3, JN_POL_CLOCK, &es);
+			equiv(obj, NULL, with ? maps : NULL, &traffic, 3, JN_POL_CLOCK, &es);
 			replay(obj, with ? maps : NULL, &traffic, &rec, &ab);
 			fprintf(stderr, "  %-24s %s %llu hits, %llu traced, %llu aborted\n", de->d_name,
 				with ? "rules" : "empty", (unsigned long long)es.hits,

@@ -85,10 +85,10 @@ static void run(const char *obj, const char *maps, size_t n, const struct jn_nic
 	char err[256];
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(inst_open(&in, obj, maps), 0);
+	assert_int_equal(inst_open(&in, obj, NULL, maps), 0);
 	if (o->policy == JN_POL_BELADY) {
 		struct jn_pkt_set s = { .pkts = pkts, .n = n };
-		assert_int_equal(inst_open(&f, obj, maps), 0);
+		assert_int_equal(inst_open(&f, obj, NULL, maps), 0);
 		assert_int_equal(jn_nic_future(f.x, &s, &future, err, sizeof(err)), 0);
 		inst_close(&f);
 		oo.future = future;
@@ -207,7 +207,7 @@ static void test_path_condition_is_canonical_and_readable(void **state)
 	char err[256];
 	(void)state;
 
-	assert_int_equal(inst_open(&in, "build/progs/ipv6_filter.o", NULL), 0);
+	assert_int_equal(inst_open(&in, "build/progs/ipv6_filter.o", NULL, NULL), 0);
 	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
 	set_pkt(0, ipv4_tcp(frames[0], 60, 1));
 	set_pkt(1, ipv4_tcp(frames[1], 1400, 2));
@@ -239,7 +239,7 @@ static void test_implied_length_guards_are_dropped(void **state)
 	char err[256];
 	(void)state;
 
-	assert_int_equal(inst_open(&in, "build/progs/simple_firewall.o", "progs/simple_firewall.maps.json"), 0);
+	assert_int_equal(inst_open(&in, "build/progs/simple_firewall.o", NULL, "progs/simple_firewall.maps.json"), 0);
 	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
 	set_pkt(0, ipv4_tcp(frames[0], 60, 1));
 	assert_int_equal(jn_trace_record(tr, pkts[0].data, pkts[0].caplen, 0, &t, err, sizeof(err)), 0);
@@ -311,7 +311,7 @@ static void test_simulation_and_lru_curve_match_the_nic(void **state)
 		set_pkt(set.n++, p.caplen);
 	}
 	jn_pkt_gen_free(g);
-	assert_int_equal(inst_open(&f, "build/progs/simple_firewall.o", "progs/simple_firewall.maps.json"), 0);
+	assert_int_equal(inst_open(&f, "build/progs/simple_firewall.o", NULL, "progs/simple_firewall.maps.json"), 0);
 	assert_int_equal(jn_nic_future(f.x, &set, &paths, err, sizeof(err)), 0);
 	inst_close(&f);
 	assert_int_equal(jn_nic_lru_curve(paths, set.n, 6, curve), 0);

@@ -1,0 +1,166 @@
+/* trace_cases - XDP programs for the JITNIC tests (tests/unit/test_trace_cases.c):
+ * each exercises one thing the trace recorder must get exactly right (global
+ * data as state, atomics and compare-and-swap on map values, random numbers
+ * stored into the packet, variable header offsets, bpf-to-bpf calls writing
+ * the caller's stack, adjust_head, loops) or must refuse with a named reason
+ * (a branch on a random number, a lookup after an update, a tail call). */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+struct counters { __u64 pkts; __u64 flag; };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct counters);
+} by_proto SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} jump SEC(".maps");
+
+__u64 packets;
+__u32 every = 3;
+
+SEC("xdp")
+int t_global(struct xdp_md *ctx)
+{
+	packets++;
+	return packets % every == 0 ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp")
+int t_atomic(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	struct counters *c;
+	__u32 key;
+	__u64 old;
+
+	if ((void *)(ip + 1) > end)
+		return XDP_PASS;
+	key = ip->protocol;
+	c = bpf_map_lookup_elem(&by_proto, &key);
+	if (!c)
+		return XDP_ABORTED;
+	old = __sync_fetch_and_add(&c->pkts, 1);
+	if (__sync_val_compare_and_swap(&c->flag, 0, 1) == 0)
+		return XDP_TX;
+	return old > 5 ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp")
+int t_random(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 *p = data;
+
+	if ((void *)(p + 2) > end)
+		return XDP_PASS;
+	p[1] = bpf_get_prandom_u32() ^ p[0];
+	return XDP_TX;
+}
+
+SEC("xdp")
+int t_random_branch(struct xdp_md *ctx)
+{
+	return bpf_get_prandom_u32() & 1 ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp")
+int t_update_lookup(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	__u64 one = 1, *v;
+	__u32 key;
+
+	if ((void *)(ip + 1) > end)
+		return XDP_PASS;
+	key = ip->saddr & 0xf;
+	bpf_map_update_elem(&seen, &key, &one, BPF_ANY);
+	v = bpf_map_lookup_elem(&seen, &key);
+	return v && *v ? XDP_PASS : XDP_DROP;
+}
+
+SEC("xdp")
+int t_varoff(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	__u16 *ports;
+
+	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl < 5)
+		return XDP_PASS;
+	ports = (void *)ip + ip->ihl * 4;
+	if ((void *)(ports + 2) > end)
+		return XDP_PASS;
+	return bpf_ntohs(ports[1]) == 80 ? XDP_DROP : XDP_PASS;
+}
+
+static __attribute__((noinline)) int count_bytes(const __u8 *p, const __u8 *end, __u32 *sum)
+{
+	__u32 s = 0;
+
+	for (int i = 0; i < 16; i++) {
+		if (p + i + 1 > end)
+			break;
+		s += p[i];
+	}
+	*sum = s;
+	return s & 1;
+}
+
+SEC("xdp")
+int t_call(struct xdp_md *ctx)
+{
+	__u32 sum = 0;
+	int odd = count_bytes((void *)(long)ctx->data, (void *)(long)ctx->data_end, &sum);
+
+	return odd ? XDP_DROP : sum > 1000 ? XDP_TX : XDP_PASS;
+}
+
+SEC("xdp")
+int t_push_eth(struct xdp_md *ctx)
+{
+	void *data, *end;
+	struct ethhdr *outer, *inner;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ethhdr)))
+		return XDP_ABORTED;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	outer = data;
+	inner = data + sizeof(*outer);
+	if ((void *)(inner + 1) > end)
+		return XDP_DROP;
+	__builtin_memcpy(outer->h_dest, inner->h_source, ETH_ALEN);
+	__builtin_memcpy(outer->h_source, inner->h_dest, ETH_ALEN);
+	outer->h_proto = bpf_htons(0x88b5);
+	return XDP_TX;
+}
+
+SEC("xdp")
+int t_tail(struct xdp_md *ctx)
+{
+	bpf_tail_call(ctx, &jump, 0);
+	return XDP_PASS;
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,163 @@
+/* test_trace_cases.c - the recorder on programs written to corner it
+ * (tests/objs/trace_cases.bpf.c): for each, generated traffic through the
+ * NIC model gives exactly the interpreter's results and maps, the programs
+ * that traces can express are traced (hits), and those they cannot abort
+ * with the documented reason on every packet.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkt/pkt.h"
+#include "trace/trace.h"
+#include "trace_test.h"
+
+#define OBJ "build/tests/objs/trace_cases.o"
+
+static struct jn_pkt_set traffic;
+static uint8_t *arena;
+
+static int setup(void **state)
+{
+	struct jn_gen_cfg cfg;
+	struct jn_gen *g;
+	struct jn_pkt p;
+	size_t used = 0;
+	char err[256];
+	(void)state;
+
+	if (jn_pkt_gen_profile(&cfg, "malformed", err, sizeof(err)))
+		return -1;
+	cfg.count = 1500;
+	cfg.seed = 17;
+	cfg.flows = 40;
+	traffic.pkts = calloc(cfg.count, sizeof(*traffic.pkts));
+	arena = malloc(cfg.count * 9216);
+	if (!traffic.pkts || !arena || jn_pkt_gen_new(&cfg, &g, err, sizeof(err)))
+		return -1;
+	while (jn_pkt_gen_next(g, &p, NULL) == 1) {
+		memcpy(arena + used, p.data, p.caplen);
+		p.data = arena + used;
+		used += p.caplen;
+		traffic.pkts[traffic.n++] = p;
+	}
+	jn_pkt_gen_free(g);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(traffic.pkts);
+	free(arena);
+	return 0;
+}
+
+/* NIC equals interpreter at two sizes; returns the LRU run's statistics. */
+static struct jn_nic_stats check(const char *entry)
+{
+	struct eq_stats es = {0}, es2 = {0};
+
+	equiv(OBJ, entry, NULL, &traffic, 2, JN_POL_LRU, &es);
+	equiv(OBJ, entry, NULL, &traffic, 5, JN_POL_RANDOM, &es2);
+	assert_int_equal(es.mismatches + es2.mismatches, 0);
+	assert_int_equal(es.maps_differ + es2.maps_differ, 0);
+	return es.nic;
+}
+
+static void expect_traced(const char *entry, uint64_t min_hits)
+{
+	struct jn_nic_stats st = check(entry);
+
+	print_message("%-16s %llu hits, %llu paths, %llu aborts\n", entry, (unsigned long long)st.hits,
+		      (unsigned long long)st.distinct_paths, (unsigned long long)st.aborts);
+	assert_int_equal(st.aborts, 0);
+	assert_true(st.hits >= min_hits);
+}
+
+static void expect_abort(const char *entry, int reason)
+{
+	struct jn_nic_stats st = check(entry);
+
+	assert_int_equal(st.hits, 0);
+	assert_int_equal(st.abort_by[reason], st.packets - st.skipped);
+}
+
+static void test_global_data_is_state_guards_read(void **state)
+{
+	(void)state;
+	/* packets % every: three paths in a cycle, each guarded by the counter */
+	expect_traced("t_global", 0);
+}
+
+static void test_atomics_and_cmpxchg_on_map_values(void **state)
+{
+	(void)state;
+	expect_traced("t_atomic", traffic.n / 2);
+}
+
+static void test_random_numbers_run_in_the_trace(void **state)
+{
+	(void)state;
+	expect_traced("t_random", traffic.n / 2);
+}
+
+static void test_variable_header_offsets_are_specialised(void **state)
+{
+	(void)state;
+	expect_traced("t_varoff", traffic.n / 2);
+}
+
+static void test_calls_writing_the_callers_stack(void **state)
+{
+	(void)state;
+	expect_traced("t_call", 0);
+}
+
+static void test_adjust_head_and_stores_in_front_of_the_packet(void **state)
+{
+	(void)state;
+	expect_traced("t_push_eth", traffic.n / 2);
+}
+
+static void test_branch_on_random_number_aborts(void **state)
+{
+	(void)state;
+	expect_abort("t_random_branch", JN_TRERR_POST_GUARD);
+}
+
+static void test_lookup_after_update_aborts(void **state)
+{
+	struct jn_nic_stats st = check("t_update_lookup");
+	(void)state;
+	/* frames too short for an IPv4 header never update: those are traced */
+	assert_true(st.hits < traffic.n / 10);
+	assert_true(st.abort_by[JN_TRERR_MAP_RAW] > traffic.n / 2);
+}
+
+static void test_tail_call_aborts(void **state)
+{
+	(void)state;
+	expect_abort("t_tail", JN_TRERR_NYI_TAIL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_global_data_is_state_guards_read),
+		cmocka_unit_test(test_atomics_and_cmpxchg_on_map_values),
+		cmocka_unit_test(test_random_numbers_run_in_the_trace),
+		cmocka_unit_test(test_variable_header_offsets_are_specialised),
+		cmocka_unit_test(test_calls_writing_the_callers_stack),
+		cmocka_unit_test(test_adjust_head_and_stores_in_front_of_the_packet),
+		cmocka_unit_test(test_branch_on_random_number_aborts),
+		cmocka_unit_test(test_lookup_after_update_aborts),
+		cmocka_unit_test(test_tail_call_aborts),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
