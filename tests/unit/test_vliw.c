@@ -169,6 +169,15 @@ static void libxdp_objects_equal_interpreter(void **state)
 			fail_msg("%s: %s", g.gl_pathv[i], err);
 		jn_vliw_pair_close(pr);
 		check_object(g.gl_pathv[i], NULL);
+		/* xdp-filter also with rules: tests/maps/xdpfilt_<kind>.maps.json */
+		const char *b = strrchr(g.gl_pathv[i], '/') + 1;
+		char maps[256];
+		if (!strncmp(b, "xdpfilt_", 8) && strlen(b) > 14) {
+			snprintf(maps, sizeof(maps), "tests/maps/xdpfilt_%.*s.maps.json",
+				 (int)(strlen(b) - 14), b + 12);
+			if (access(maps, R_OK) == 0)
+				check_object(g.gl_pathv[i], maps);
+		}
 		ran++;
 	}
 	globfree(&g);
