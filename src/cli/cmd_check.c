@@ -126,6 +126,31 @@ static int check_packet(struct jn_session *s, struct jn_kern *k, const struct jn
 	return 0;
 }
 
+/* The first entry where two map dumps differ, or their sizes. */
+static void describe_map_diff(char *out, size_t cap, const char *name, struct json_object *ours,
+			      struct json_object *theirs)
+{
+	struct json_object *oe = NULL, *te = NULL;
+	size_t on, tn;
+
+	if (!ours || !json_object_object_get_ex(ours, "entries", &oe) ||
+	    !json_object_object_get_ex(theirs, "entries", &te)) {
+		snprintf(out, cap, "map %s: missing in the interpreter's dump", name);
+		return;
+	}
+	on = json_object_array_length(oe);
+	tn = json_object_array_length(te);
+	for (size_t i = 0; i < on && i < tn; i++) {
+		struct json_object *a = json_object_array_get_idx(oe, i), *b = json_object_array_get_idx(te, i);
+		if (!json_object_equal(a, b)) {
+			snprintf(out, cap, "map %s entry %zu differs:\n  jitnic %.220s\n  kernel %.220s", name, i,
+				 json_object_to_json_string(a), json_object_to_json_string(b));
+			return;
+		}
+	}
+	snprintf(out, cap, "map %s: jitnic has %zu entries, the kernel %zu", name, on, tn);
+}
+
 static void compare_maps(struct jn_session *s, struct jn_kern *k, struct check_state *st)
 {
 	struct json_object *ours = jn_xdp_dump_maps(s->xdp), *theirs = NULL;
@@ -141,9 +166,7 @@ static void compare_maps(struct jn_session *s, struct jn_kern *k, struct check_s
 		struct json_object *ov = NULL;
 		if (!json_object_object_get_ex(ours, name, &ov) || !json_object_equal(ov, kv)) {
 			if (!st->map_diffs++)
-				snprintf(st->first_map, sizeof(st->first_map), "map %s differs:\n  jitnic %.200s\n  kernel %.200s",
-					 name, ov ? json_object_to_json_string(ov) : "(missing)",
-					 json_object_to_json_string(kv));
+				describe_map_diff(st->first_map, sizeof(st->first_map), name, ov, kv);
 		}
 	}
 	json_object_put(ours);

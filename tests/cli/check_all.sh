@@ -20,13 +20,13 @@ case "$probe" in
 *"oracle unavailable"*) echo "check_all: skipped: $probe"; exit 0 ;;
 esac
 
-for prof in internet datacenter attack malformed adversarial churn imix; do
+for prof in internet datacenter attack malformed adversarial churn imix linerate; do
 	$J gen --profile $prof --count $N --seed 11 --out "$T/$prof.pcap" >/dev/null || { echo "gen $prof failed"; exit 1; }
 done
 
-check() {  # obj pcap [maps]
+check() {  # obj pcap [maps [extra options]]
 	runs=$((runs + 1))
-	if [ -n "$3" ]; then out=$($J check "$1" "$2" --maps "$3" 2>&1); else out=$($J check "$1" "$2" 2>&1); fi
+	if [ -n "$3" ]; then out=$($J check "$1" "$2" --maps "$3" $4 2>&1); else out=$($J check "$1" "$2" 2>&1); fi
 	case "$out" in
 	*"OK: jitnic agrees"*) ;;
 	*) fail=$((fail + 1)); echo "FAIL: check $1 $2 $3"; echo "$out" | head -12 ;;
@@ -38,6 +38,12 @@ for p in build/progs/*.o; do
 	for c in ../shared/data/pcaps/*.pcap "$T"/*.pcap; do
 		check "$p" "$c" "progs/$n.maps.json"
 	done
+done
+
+# every helper jitnic implements that the kernel can run in test_run
+# (tail calls, bpf_loop, adjust_meta, load/store_bytes, csum_diff, check_mtu, ...)
+for c in ../shared/data/pcaps/*.pcap "$T/internet.pcap"; do
+	check build/tests/objs/helpers.o "$c" tests/maps/helpers.maps.json "--prog xdp_helpers"
 done
 
 for o in /usr/lib/x86_64-linux-gnu/bpf/*.o; do

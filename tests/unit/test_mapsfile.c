@@ -394,7 +394,7 @@ static void test_fib_ifaces_ctx(void **state)
 	init = load_ok("{}");   /* defaults */
 	assert_int_equal(init->n_ifaces, 1);
 	assert_int_equal(init->ifaces[0].ifindex, 1);
-	assert_int_equal(init->ifaces[0].mtu, 1500);
+	assert_int_equal(init->ifaces[0].mtu, 65536);
 	assert_int_equal(init->ingress_ifindex, 1);
 	assert_int_equal(init->rx_queue_index, 0);
 	jn_maps_init_free(init);
