@@ -13,7 +13,7 @@
 
 struct nic_cfg {
 	const char *prog, *maps, *out, *policy;
-	long cache, cache_ops, admit, admit_window, thrash_window;
+	long cache, cache_ops, admit, admit_window, thrash_window, install_delay;
 	uint64_t seed;
 	bool json, dump_maps;
 };
@@ -24,6 +24,7 @@ static const struct jn_opt nic_opts[] = {
 	JN_OPT(struct nic_cfg, policy, "policy", JN_OPT_STR, "P", "lru, lfu, fifo, random, clock, belady (default lru)"),
 	JN_OPT(struct nic_cfg, admit, "admit", JN_OPT_INT, "K", "install a path only when seen K times in the admission window"),
 	JN_OPT(struct nic_cfg, admit_window, "admit-window", JN_OPT_INT, "N", "admission window in packets (default 1024)"),
+	JN_OPT(struct nic_cfg, install_delay, "install-delay", JN_OPT_INT, "N", "packets before an installed trace is usable (host-to-NIC latency)"),
 	JN_OPT(struct nic_cfg, thrash_window, "thrash-window", JN_OPT_INT, "N", "thrashing signal window in packets (default 1024)"),
 	JN_OPT(struct nic_cfg, prog, "prog", JN_OPT_STR, "NAME", "program to run (function or section name)"),
 	JN_OPT(struct nic_cfg, maps, "maps", JN_OPT_STR, "FILE", "fill maps from FILE (docs/maps-file.md)"),
@@ -117,6 +118,11 @@ static int nic_main(void *cfgp, int npos, char **pos)
 			 c->admit_window, c->thrash_window, &rc.nic))
 		return 1;
 	rc.nic.seed = c->seed;
+	if (c->install_delay < 0 || c->install_delay > UINT32_MAX) {
+		fprintf(stderr, "jitnic nic: bad --install-delay\n");
+		return 1;
+	}
+	rc.nic.install_delay = (uint32_t)c->install_delay;
 	if (nic_load("nic", pos[1], &set))
 		return 1;
 	st = nic_run("nic", &rc, set, &r);

@@ -127,6 +127,9 @@ void jn_nic_free(struct jn_nic *n)
 	free(n->index);
 	free(n->next);
 	free(n->miss_ns);
+	for (size_t i = 0; i < n->npend; i++)
+		jn_trace_free(n->pend[i].t);
+	free(n->pend);
 	free(n);
 }
 
@@ -191,12 +194,27 @@ static int recorded(struct jn_nic *n, struct jn_trace *t)
 	} else {
 		n->st.cold_misses++;
 	}
-	if (!admitted(n, p)) {
-		n->st.not_admitted++;
+	if (!admitted(n, p) || p->pending) {
+		n->st.not_admitted += !p->pending;
 		jn_trace_free(t);
 		return 0;
 	}
-	return jn_nic_install(n, t, (size_t)pi);
+	if (!n->o.install_delay)
+		return jn_nic_install(n, t, (size_t)pi);
+	/* the host's install reaches the NIC install_delay packets later */
+	if (n->npend == n->cappend) {
+		size_t cap = n->cappend ? 2 * n->cappend : 16;
+		struct pending *np = realloc(n->pend, cap * sizeof(*np));
+		if (!np) {
+			jn_trace_free(t);
+			return -ENOMEM;
+		}
+		n->pend = np;
+		n->cappend = cap;
+	}
+	n->pend[n->npend++] = (struct pending){ t, (size_t)pi, n->tick + n->o.install_delay };
+	p->pending = true;
+	return 0;
 }
 
 static int miss(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result *res)
@@ -243,6 +261,17 @@ int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 		long p = jn_nic_path_get(n, n->o.future[n->tick]);
 		if (p >= 0)
 			n->paths[p].next_use = n->next[n->tick];
+	}
+	for (size_t i = 0; i < n->npend;) {
+		struct pending pd = n->pend[i];
+		if (pd.ready > n->tick) {
+			i++;
+			continue;
+		}
+		n->pend[i] = n->pend[--n->npend];
+		n->paths[pd.path].pending = false;
+		if ((rc = jn_nic_install(n, pd.t, pd.path)))
+			return rc;
 	}
 	if (jn_xdp_begin(n->x, pk->data, pk->caplen, pk->ts_ns, res)) {
 		n->st.skipped++;

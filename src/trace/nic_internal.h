@@ -10,7 +10,7 @@ struct npath {
 	char *cond;                /* NULL until recorded (Belady may know a path first) */
 	uint64_t packets, hits, records;
 	struct jn_trace_info info;
-	bool cached, installed_once, evicted;
+	bool cached, installed_once, evicted, pending;
 	uint64_t next_use;         /* Belady: next packet index on this path */
 	uint32_t admit_count;
 	uint64_t admit_since;
@@ -39,6 +39,8 @@ struct jn_nic {
 	uint64_t *next;            /* Belady: next[i] = next packet with future[i]'s path */
 	uint64_t tick;
 	uint64_t win_pkts, win_miss;
+	struct pending { struct jn_trace *t; size_t path; uint64_t ready; } *pend;
+	size_t npend, cappend;
 	uint32_t *miss_ns;         /* host time of every miss (for the median) */
 	size_t nmiss_ns, capmiss_ns;
 	struct jn_nic_stats st;

@@ -52,6 +52,7 @@ struct json_object *jn_nic_stats_json(const struct jn_nic *n)
 	add_u(o, "capacity", n->o.capacity);
 	add_u(o, "capacity_ops", n->o.cap_ops);
 	add_u(o, "admit", n->o.admit);
+	add_u(o, "install_delay", n->o.install_delay);
 	add_u(o, "packets", s->packets);
 	add_u(o, "skipped", s->skipped);
 	add_u(o, "hits", s->hits);

@@ -119,6 +119,7 @@ struct jn_nic_opts {
 	uint32_t admit_window;   /* packets (0: 1024) */
 	uint32_t thrash_window;  /* packets of the thrashing signal (0: 1024) */
 	double thrash_level;     /* miss fraction of a window counted as thrashing (0: 0.5) */
+	uint32_t install_delay;  /* packets between a miss and its trace being usable on the NIC */
 	/* Belady: the path hash of every packet (jn_nic_future), n_future long */
 	const uint64_t *future;
 	size_t n_future;

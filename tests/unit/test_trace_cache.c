@@ -332,6 +332,22 @@ static void test_simulation_and_lru_curve_match_the_nic(void **state)
 	free(paths);
 }
 
+/* A trace installed with a delay of d packets: the path misses d times. */
+static void test_install_delay_costs_that_many_misses(void **state)
+{
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 4, .policy = JN_POL_LRU, .install_delay = 5 };
+	struct outcome out;
+	struct jn_nic_stats st;
+	(void)state;
+
+	for (size_t i = 0; i < 50; i++)
+		set_pkt(i, ipv4_tcp(frames[i], 60, 1));
+	run("build/progs/ipv6_filter.o", NULL, 50, &o, NULL, &out, &st);
+	assert_int_equal(st.misses, 5);
+	assert_int_equal(st.installs, 1);
+	assert_int_equal(out.hits, 45);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_error_table_names_and_parses_every_reason),
 		cmocka_unit_test(test_lfu_keeps_the_frequent_path_fifo_does_not),
 		cmocka_unit_test(test_simulation_and_lru_curve_match_the_nic),
+		cmocka_unit_test(test_install_delay_costs_that_many_misses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
