@@ -180,6 +180,20 @@ static int check_header(struct ld *ld)
 	return 0;
 }
 
+/* A file cut short: its section header table (or a section) lies past the end. */
+static int check_extent(struct ld *ld, size_t len)
+{
+	GElf_Ehdr eh;
+	uint64_t end;
+
+	gelf_getehdr(ld->elf, &eh);
+	if (__builtin_mul_overflow((uint64_t)eh.e_shnum, (uint64_t)eh.e_shentsize, &end) ||
+	    __builtin_add_overflow(end, (uint64_t)eh.e_shoff, &end) || end > len)
+		return ld_errf(ld, EINVAL, "truncated: section headers end at byte %llu, the file has %zu",
+			       (unsigned long long)end, len);
+	return 0;
+}
+
 static int cmp_func(const void *a, const void *b)
 {
 	const struct ld_func *x = a, *y = b;
@@ -378,6 +392,7 @@ static int load(struct ld *ld, void *image, size_t len)
 	if (!ld->elf)
 		return ld_errf(ld, EINVAL, "not an ELF file: %s", elf_errmsg(-1));
 	rc = check_header(ld);
+	rc = rc ? rc : check_extent(ld, len);
 	rc = rc ? rc : read_sections(ld);
 	rc = rc ? rc : load_btf(ld);
 	rc = rc ? rc : collect_funcs(ld);

@@ -90,8 +90,11 @@ static int create_maps(struct jn_xdp *x, char *err, size_t errlen)
 		if (spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && !spec.max_entries)
 			spec.max_entries = x->ncpus;
 		rc = jn_map_create(&spec, &x->maps[i], err, errlen);
-		if (rc)
-			return rc;
+		if (rc) {
+			char why[256];
+			snprintf(why, sizeof(why), "%s", err ? err : "");
+			return jn_errf(err, errlen, -rc, "%s: %s", obj->path, why);
+		}
 		x->minfo[i].key_size = spec.key_size;
 		x->minfo[i].value_size = spec.value_size;
 		x->minfo[i].writable = jn_map_prog_writable(x->maps[i]);
