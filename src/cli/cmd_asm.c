@@ -13,12 +13,15 @@
 struct asm_cfg {
 	const char *out;
 	bool hex;
+	bool json;
 };
 
 static const struct jn_opt asm_opts[] = {
 	JN_OPT(struct asm_cfg, out, "out", JN_OPT_STR, "FILE", "write to FILE instead of stdout"),
 	JN_OPT(struct asm_cfg, hex, "hex", JN_OPT_FLAG, NULL,
 	       "one line of hex bytes (\"b7 00 00 00 ...\") instead of raw bytes"),
+	JN_OPT(struct asm_cfg, json, "json", JN_OPT_FLAG, NULL,
+	       "print {\"slots\": N, \"hex\": \"b7 00 ...\"} (with --out, the bytes still go to FILE)"),
 	{ NULL }
 };
 
@@ -67,7 +70,14 @@ static int asm_run(void *cfgp, int npos, char **pos)
 		free(code);
 		return 1;
 	}
-	rc = write_code(f, code, n, cfg->hex);
+	if (cfg->json) {
+		const uint8_t *b = (const uint8_t *)code;
+		printf("{\"slots\": %zu, \"hex\": \"", n);
+		for (size_t i = 0; i < n * sizeof(*code); i++)
+			printf(i ? " %02x" : "%02x", b[i]);
+		printf("\"}\n");
+	}
+	rc = cfg->json && !cfg->out ? 0 : write_code(f, code, n, cfg->hex);
 	if (cfg->out && fclose(f) && !rc)
 		rc = -EIO;
 	free(code);
