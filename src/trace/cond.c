@@ -102,6 +102,11 @@ static void pexpr(const struct jn_trace *t, int32_t r, FILE *f, int depth)
 		return;
 	case JN_TIR_CTXF: fputs(in->k == 12 ? "ctx.ingress_ifindex" : "ctx.rx_queue_index", f); return;
 	case JN_TIR_LOOKUP: pkey(t, in, f, depth); return;
+	case JN_TIR_PROG:
+		fprintf(f, "%s.prog[", map_name(t, in->k));
+		pexpr(t, in->a, f, depth + 1);
+		fputc(']', f);
+		return;
 	case JN_TIR_MLOAD:
 		if (t->ir[in->a].op == JN_TIR_LOOKUP)
 			pkey(t, &t->ir[in->a], f, depth);

@@ -79,6 +79,12 @@ static bool eval(struct ectx *e, const struct jn_tins *in, uint64_t *out)
 	case JN_TIR_ALU: r = jn_trace_alu((int)in->k, v[in->a], in->b >= 0 ? v[in->b] : 0); break;
 	case JN_TIR_LOOKUP: r = lookup(e, in); break;
 	case JN_TIR_MLOAD: memcpy(&r, (const uint8_t *)(uintptr_t)v[in->a] + in->k, in->sz); break;
+	case JN_TIR_PROG: {
+		uint32_t prog;
+		r = jn_map_prog_at(e->t->maps[in->k], (uint32_t)v[in->a], &prog) == 0 &&
+		    jn_xdp_prog_vm(e->x, prog) ? prog : (uint64_t)-1;
+		break;
+	}
 	case JN_TIR_CALL: r = call(e, &e->t->calls[in->k]); break;
 	case JN_TIR_GUARD: return jn_trace_cmp((int)in->k, in->sz, v[in->a], v[in->b]);
 	default: break;

@@ -10,6 +10,7 @@ _(CTXF,   IN,  "ctx")     /* xdp_md field at byte k (ingress_ifindex, rx_queue_i
 _(ALU,    ALU, "alu")     /* k: enum jn_op of the eBPF ALU form (X variant or unary) */
 _(LOOKUP, IN,  "lookup")  /* map k, key = chunks [a, a+b): value pointer or 0 */
 _(MLOAD,  IN,  "mload")   /* sz bytes at pointer a + k (map value); b: map index */
+_(PROG,   IN,  "prog")    /* prog_array map k at index a: the target's program index, or -1 */
 _(CALL,   IN,  "call")    /* helper call k (index into calls) without lasting effects */
 _(GUARD,  G,   "guard")   /* a cond(k) b must hold; sz 4: 32-bit compare */
 _(PSTORE, E,   "pstore")  /* sz bytes of a at packet offset k */

@@ -451,12 +451,17 @@ int jn_tracer_new(struct jn_xdp *x, struct jn_tracer **out, char *err, size_t er
 	tr->n = (uint32_t)jn_vm_ninsns(tr->vm);
 	tr->nmaps = jn_xdp_nmaps(x);
 	tr->ops = malloc(tr->n ? tr->n : 1);
+	tr->entry = tr->vm;
+	tr->entry_ops = tr->ops;
+	tr->nprogs = jn_xdp_nprogs(x);
+	tr->prog_ops = calloc(tr->nprogs + 1, sizeof(*tr->prog_ops));
 	tr->maps = calloc(tr->nmaps + 1, sizeof(*tr->maps));
 	tr->lru = calloc(tr->nmaps + 1, sizeof(*tr->lru));
 	tr->updated = calloc(tr->nmaps + 1, sizeof(*tr->updated));
 	tr->run = calloc(1, sizeof(*tr->run));
 	tr->b.cse_head = malloc(JN_TCSE_BUCKETS * sizeof(*tr->b.cse_head));
-	if (!tr->ops || !tr->maps || !tr->lru || !tr->updated || !tr->run || !tr->b.cse_head)
+	if (!tr->ops || !tr->prog_ops || !tr->maps || !tr->lru || !tr->updated || !tr->run ||
+	    !tr->b.cse_head)
 		goto nomem;
 	for (uint32_t pc = 0; pc < tr->n; pc++)
 		tr->ops[pc] = (uint8_t)jn_isa_decode(&tr->insns[pc]);
@@ -478,7 +483,10 @@ void jn_tracer_free(struct jn_tracer *tr)
 	if (!tr)
 		return;
 	jn_rec_mem_reset(tr);
-	free(tr->ops);
+	for (size_t i = 0; tr->prog_ops && i < tr->nprogs; i++)
+		free(tr->prog_ops[i]);
+	free(tr->prog_ops);
+	free(tr->entry_ops);
 	free(tr->maps);
 	free(tr->lru);
 	free(tr->updated);
@@ -524,6 +532,11 @@ static int record_start(struct jn_tracer *tr, const uint8_t *pkt, uint32_t len, 
 	memset(tr->updated, 0, tr->nmaps + 1);
 	memset(tr->R, 0, sizeof(tr->R));
 	tr->depth = 0;
+	tr->vm = tr->entry;
+	tr->ops = tr->entry_ops;
+	tr->insns = jn_vm_insns(tr->vm);
+	tr->n = (uint32_t)jn_vm_ninsns(tr->vm);
+	tr->tail_calls = 0;
 	tr->stack_used = jn_xdp_func_stack(tr->vm, 0);
 	tr->data_off = tr->end_off = tr->meta_off = 0;
 	tr->grown = false;

@@ -49,7 +49,12 @@ struct jn_tracer {
 	struct jn_vm *vm;
 	const struct jn_insn *insns;
 	uint32_t n;
-	uint8_t *ops;              /* enum jn_op per pc */
+	uint8_t *ops;              /* enum jn_op per pc (of the program running now) */
+	struct jn_vm *entry;       /* the entry program and its decoded ops */
+	uint8_t *entry_ops;
+	uint8_t **prog_ops;        /* tail-call targets' decoded ops, by program index (lazy) */
+	size_t nprogs;
+	int tail_calls;
 	size_t nmaps;
 	struct jn_map **maps;
 	bool *lru;

@@ -444,6 +444,59 @@ static int helper_args(struct jn_tracer *tr, int c, const char *shape, bool pre)
 	return rc;
 }
 
+/* Decoded ops of program i (cached). */
+static uint8_t *prog_ops(struct jn_tracer *tr, size_t i, struct jn_vm *vm)
+{
+	size_t n = jn_vm_ninsns(vm);
+	const struct jn_insn *insns = jn_vm_insns(vm);
+
+	if (!tr->prog_ops[i] && (tr->prog_ops[i] = malloc(n ? n : 1)))
+		for (size_t pc = 0; pc < n; pc++)
+			tr->prog_ops[i][pc] = (uint8_t)jn_isa_decode(&insns[pc]);
+	return tr->prog_ops[i];
+}
+
+/* bpf_tail_call: the target is map state, guarded like any input; the
+ * trace goes on in the target program (registers and stack as they are,
+ * as the interpreter does). */
+static int rec_tail_call(struct jn_tracer *tr)
+{
+	const struct sval *mp = &tr->R[2], *ix = &tr->R[3];
+	struct jn_vm *vm = NULL;
+	uint32_t prog = 0;
+	uint64_t target;
+	int r, k, rc;
+
+	if (tr->depth)
+		return jn_rec_abort(tr, JN_TRERR_NYI_TAIL, "pc %u: tail call from a subprogram", tr->pc);
+	if (mp->kind != SK_MAPPTR || jn_map_spec(tr->maps[mp->obj])->type != BPF_MAP_TYPE_PROG_ARRAY ||
+	    ix->kind != SK_SCALAR)
+		return jn_rec_abort(tr, JN_TRERR_FAULT, "pc %u: tail call arguments", tr->pc);
+	if (jn_map_prog_at(tr->maps[mp->obj], (uint32_t)tr->b.cval[ix->ref], &prog) == 0)
+		vm = jn_xdp_prog_vm(tr->x, prog);
+	target = vm ? prog : (uint64_t)-1;
+	r = jn_tb_emit(&tr->b, JN_TIR_PROG, 8, ix->ref, -1, mp->obj, target);
+	k = jn_tb_const(&tr->b, target);
+	if (r < 0 || k < 0)
+		return r < 0 ? r : k;
+	if ((rc = jn_rec_guard(tr, JN_TC_EQ, 8, r, k)))
+		return rc;
+	if ((r = jn_tb_const(&tr->b, 0)) < 0)
+		return r;
+	tr->R[0] = scalar(r);
+	if (!vm || tr->tail_calls >= JN_VM_MAX_TAIL_CALLS)
+		return 0;   /* falls through */
+	if (!prog_ops(tr, prog, vm))
+		return -ENOMEM;
+	tr->tail_calls++;
+	tr->vm = vm;
+	tr->ops = tr->prog_ops[prog];
+	tr->insns = jn_vm_insns(vm);
+	tr->n = (uint32_t)jn_vm_ninsns(vm);
+	tr->pc = (uint32_t)-1;   /* the instruction loop's pc++ makes it 0 */
+	return 0;
+}
+
 int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 {
 	static const struct { int32_t id; const char *shape; bool pre; } known[] = {
@@ -462,7 +515,7 @@ int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 	if (id == BPF_FUNC_xdp_adjust_head || id == BPF_FUNC_xdp_adjust_tail)
 		return rec_adjust(tr, id);
 	if (id == BPF_FUNC_tail_call)
-		return jn_rec_abort(tr, JN_TRERR_NYI_TAIL, "pc %u", tr->pc);
+		return rec_tail_call(tr);
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		if (known[i].id != id)
 			continue;

@@ -33,7 +33,7 @@
 	TREDEF(TOOLONG,    "path longer than the trace limit") \
 	TREDEF(NYI_INSN,   "instruction not supported in traces") \
 	TREDEF(NYI_HELPER, "helper not supported in traces") \
-	TREDEF(NYI_TAIL,   "tail calls are not traced") \
+	TREDEF(NYI_TAIL,   "tail call from a subprogram") \
 	TREDEF(NYI_MAP,    "map type not supported in traces") \
 	TREDEF(PTR_ARITH,  "unsupported arithmetic or comparison on a pointer") \
 	TREDEF(PTR_STORE,  "pointer stored outside the stack") \

@@ -351,6 +351,8 @@ uint32_t jn_xdp_func_stack(const struct jn_vm *vm, uint32_t pc)
 size_t jn_xdp_nmaps(const struct jn_xdp *x) { return x->n_maps; }
 struct jn_map *jn_xdp_map(struct jn_xdp *x, size_t i) { return i < x->n_maps ? x->maps[i] : NULL; }
 struct jn_vm *jn_xdp_vm(struct jn_xdp *x) { return x->vms[x->entry]; }
+struct jn_vm *jn_xdp_prog_vm(struct jn_xdp *x, size_t i) { return i < x->obj->n_progs ? x->vms[i] : NULL; }
+size_t jn_xdp_nprogs(const struct jn_xdp *x) { return x->obj->n_progs; }
 
 struct json_object *jn_xdp_dump_maps(struct jn_xdp *x)
 {

@@ -97,6 +97,10 @@ struct json_object *jn_xdp_dump_maps(struct jn_xdp *x);
 /* Bitmask of JN_ND_* helpers the entry program (and its tail-call targets) may call. */
 unsigned jn_xdp_nondet_helpers(const struct jn_xdp *x);
 struct jn_vm *jn_xdp_vm(struct jn_xdp *x);
+/* Program i of the object as loaded (tail-call targets), NULL if it did not
+ * load or i is out of range; how many programs there are. */
+struct jn_vm *jn_xdp_prog_vm(struct jn_xdp *x, size_t i);
+size_t jn_xdp_nprogs(const struct jn_xdp *x);
 const char *jn_xdp_action_name(int action);
 
 #endif

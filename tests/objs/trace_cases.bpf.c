@@ -3,7 +3,8 @@
  * data as state, atomics and compare-and-swap on map values, random numbers
  * stored into the packet, variable header offsets, bpf-to-bpf calls writing
  * the caller's stack, adjust_head, loops) or must refuse with a named reason
- * (a branch on a random number, a lookup after an update, a tail call). */
+ * (a branch on a random number, a lookup after an update); tail calls are
+ * followed into the target (tests/maps/trace_cases.maps.json fills slot 0). */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -159,8 +160,28 @@ int t_push_eth(struct xdp_md *ctx)
 SEC("xdp")
 int t_tail(struct xdp_md *ctx)
 {
-	bpf_tail_call(ctx, &jump, 0);
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 *p = data;
+
+	if ((void *)(p + 16) > end)
+		return XDP_PASS;
+	packets++;
+	bpf_tail_call(ctx, &jump, p[15] & 3);   /* slot 0 filled by the maps file, others empty */
 	return XDP_PASS;
 }
+
+SEC("xdp")
+int t_tail_target(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 *p = data;
+
+	if ((void *)(p + 16) > end)
+		return XDP_ABORTED;
+	p[0] ^= 0xff;
+	return p[14] == 0x45 ? XDP_TX : XDP_DROP;
+}
+
+
 
 char _license[] SEC("license") = "GPL";
