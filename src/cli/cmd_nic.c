@@ -62,8 +62,10 @@ static void print_text(const struct nic_run *r, const char *prog, bool dump_maps
 	       (unsigned long long)r->set->n, r->secs);
 	for (int i = 0; i <= XDP_REDIRECT; i++)
 		printf("  %-9s %llu\n", jn_xdp_action_name(i), (unsigned long long)r->actions[i]);
+	json_object_object_foreach(r->targets, tk, tv)
+		printf("  redirect to %s: %lld\n", tk, (long long)json_object_get_int64(tv));
 	if (r->faults)
-		printf("  faults    %llu\n", (unsigned long long)r->faults);
+		printf("  faults    %llu (first: %s)\n", (unsigned long long)r->faults, r->first_fault);
 	if (r->skipped)
 		printf("  skipped   %llu (XDP never sees them)\n", (unsigned long long)r->skipped);
 	printf("cache:\n");
@@ -95,8 +97,12 @@ static void print_json(const struct nic_run *r, const char *prog)
 	for (int i = 0; i <= XDP_REDIRECT; i++)
 		json_object_object_add(a, jn_xdp_action_name(i), json_object_new_int64((int64_t)r->actions[i]));
 	json_object_object_add(o, "actions", a);
+	json_object_object_add(o, "redirect_targets", json_object_get(r->targets));
 	json_object_object_add(o, "faults", json_object_new_int64((int64_t)r->faults));
+	if (r->faults)
+		json_object_object_add(o, "first_fault", json_object_new_string(r->first_fault));
 	json_object_object_add(o, "skipped", json_object_new_int64((int64_t)r->skipped));
+	json_object_object_add(o, "snaplen_truncated", json_object_new_int64((int64_t)r->snap_truncated));
 	json_object_object_add(o, "seconds", json_object_new_double(r->secs));
 	json_object_object_add(o, "nic", jn_nic_stats_json(r->nic));
 	json_object_object_add(o, "maps", jn_xdp_dump_maps(r->s.xdp));

@@ -47,6 +47,19 @@ static int future(const struct nic_run_cfg *c, struct jn_pkt_set *set, uint64_t 
 	return rc;
 }
 
+static void count_target(struct nic_run *r, const struct jn_xdp_result *res)
+{
+	static const char *const kinds[] = {"none", "ifindex", "devmap", "cpumap", "xskmap"};
+	char key[48];
+	struct json_object *v;
+
+	snprintf(key, sizeof(key), "%s:%u", kinds[res->redirect_kind], res->redirect_target);
+	if (json_object_object_get_ex(r->targets, key, &v))
+		json_object_set_int64(v, json_object_get_int64(v) + 1);
+	else
+		json_object_object_add(r->targets, key, json_object_new_int64(1));
+}
+
 static int packets(const struct nic_run_cfg *c, struct jn_pkt_set *set, struct nic_run *r,
 		   struct jn_pkt_verdicts *vd, char *err, size_t errlen)
 {
@@ -63,8 +76,13 @@ static int packets(const struct nic_run_cfg *c, struct jn_pkt_set *set, struct n
 		if (rc)
 			return jn_errf(err, errlen, -rc, "nic: packet %llu: %s", (unsigned long long)i,
 				       strerror(-rc));
-		r->faults += res.err != 0;
+		if (res.err && r->faults++ == 0)
+			snprintf(r->first_fault, sizeof(r->first_fault), "packet %llu: %s",
+				 (unsigned long long)i, res.errmsg);
+		r->snap_truncated += jn_pkt_snap_truncated(p);
 		r->actions[res.action]++;
+		if (res.action == XDP_REDIRECT)
+			count_target(r, &res);
 		if (vd) {
 			struct jn_pkt out = *p;
 			out.data = res.data;
@@ -90,6 +108,10 @@ int nic_run(const char *cmd, const struct nic_run_cfg *c, struct jn_pkt_set *set
 
 	memset(r, 0, sizeof(*r));
 	r->set = set;
+	if (!(r->targets = json_object_new_object())) {
+		fprintf(stderr, "jitnic %s: out of memory\n", cmd);
+		return 1;
+	}
 	o.sz = sizeof(o);
 	rc = open_session(c, &r->s, err, sizeof(err));
 	if (!rc && o.policy == JN_POL_BELADY) {
@@ -119,6 +141,7 @@ void nic_run_close(struct nic_run *r)
 {
 	jn_nic_free(r->nic);
 	free(r->future);
+	json_object_put(r->targets);
 	if (r->s.obj)
 		jn_session_close(&r->s);
 	memset(r, 0, sizeof(*r));

@@ -5,6 +5,7 @@
 #define JN_CLI_NIC_RUN_H
 
 #include <linux/bpf.h>
+#include <json-c/json.h>
 
 #include "pkt/pkt.h"
 #include "session.h"
@@ -22,7 +23,9 @@ struct nic_run {
 	struct jn_pkt_set *set;
 	struct jn_nic *nic;
 	uint64_t *future;
-	uint64_t actions[XDP_REDIRECT + 1], faults, skipped;
+	uint64_t actions[XDP_REDIRECT + 1], faults, skipped, snap_truncated;
+	char first_fault[256];
+	struct json_object *targets;     /* "devmap:3" -> count, as jitnic run */
 	double secs;
 };
 

@@ -24,7 +24,7 @@ num() { sed -n "s/^ *\"$2\":\([0-9.e+-]*\).*/\1/p" "$1" | head -1; }
 
 "$J" gen --profile malformed --count 1500 --seed 4 --out "$TMP/mal.pcap" >/dev/null || bad "gen"
 
-for prog in router_ipv4 simple_firewall adjust_tail; do
+for prog in router_ipv4 simple_firewall adjust_tail lb_katran; do
 	for cap in $P/tcpreplay_test.pcap "$TMP/mal.pcap"; do
 		"$J" run "build/progs/$prog.o" "$cap" --maps "progs/$prog.maps.json" --out "$TMP/run" --json > "$TMP/run.json" || bad "run $prog"
 		for conf in "--cache 1 --policy lru" "--cache 3 --policy clock" "--cache 2 --policy belady" "--cache 4 --policy random --admit 2"; do
@@ -32,6 +32,8 @@ for prog in router_ipv4 simple_firewall adjust_tail; do
 			"$J" nic "build/progs/$prog.o" "$cap" --maps "progs/$prog.maps.json" --out "$TMP/nic" --json $conf > "$TMP/nic.json" || { bad "nic $prog $conf"; continue; }
 			a=$(sed -n '/"actions"/,/}/p' "$TMP/run.json"); b=$(sed -n '/"actions"/,/}/p' "$TMP/nic.json")
 			[ "$a" = "$b" ] && ok || bad "nic $prog $(basename "$cap") $conf: actions differ"
+			a=$(sed -n '/"redirect_targets"/,/}/p' "$TMP/run.json"); b=$(sed -n '/"redirect_targets"/,/}/p' "$TMP/nic.json")
+			[ "$a" = "$b" ] && ok || bad "nic $prog $(basename "$cap") $conf: redirect targets differ"
 			a=$(sed -n '/"maps"/,$p' "$TMP/run.json"); b=$(sed -n '/^  "maps"/,$p' "$TMP/nic.json")
 			[ "$a" = "$b" ] && ok || bad "nic $prog $(basename "$cap") $conf: maps differ"
 			for v in aborted drop pass tx redirect; do
