@@ -25,7 +25,7 @@ static const struct jn_opt nic_opts[] = {
 	JN_OPT(struct nic_cfg, admit, "admit", JN_OPT_INT, "K", "install a path only when seen K times in the admission window"),
 	JN_OPT(struct nic_cfg, admit_window, "admit-window", JN_OPT_INT, "N", "admission window in packets (default 1024)"),
 	JN_OPT(struct nic_cfg, install_delay, "install-delay", JN_OPT_INT, "N", "packets before an installed trace is usable (host-to-NIC latency)"),
-	JN_OPT(struct nic_cfg, thrash_window, "thrash-window", JN_OPT_INT, "N", "thrashing signal window in packets (default 1024)"),
+	JN_OPT(struct nic_cfg, thrash_window, "thrash-window", JN_OPT_INT, "N", "sliding window of the thrashing signal, packets (default 1024)"),
 	JN_OPT(struct nic_cfg, prog, "prog", JN_OPT_STR, "NAME", "program to run (function or section name)"),
 	JN_OPT(struct nic_cfg, maps, "maps", JN_OPT_STR, "FILE", "fill maps from FILE (docs/maps-file.md)"),
 	JN_OPT(struct nic_cfg, out, "out", JN_OPT_STR, "DIR", "write one pcap per verdict into DIR"),

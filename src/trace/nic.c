@@ -3,7 +3,8 @@
  * run), runs the interpreter for the real result, and installs the trace
  * unless the admission policy holds it back.  Statistics: hits, cold and
  * capacity misses, evictions, re-traces, distinct paths, aborts by reason,
- * trace sizes, executed instructions, host time, thrashing windows. */
+ * trace sizes, executed instructions, host time, and a thrashing signal:
+ * the miss rate over a sliding window of the last packets. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,10 +102,15 @@ int jn_nic_new(struct jn_xdp *x, const struct jn_nic_opts *o, struct jn_nic **ou
 		n->o.admit_window = 1024;
 	if (!n->o.thrash_window)
 		n->o.thrash_window = 1024;
+	if (n->o.thrash_window > (1u << 24)) {
+		free(n);
+		return jn_errf(err, errlen, EINVAL, "nic: thrashing window above %u packets", 1u << 24);
+	}
 	if (n->o.thrash_level <= 0)
 		n->o.thrash_level = 0.5;
 	n->rng = n->o.seed ? n->o.seed : 0x6e6963;
-	rc = jn_tracer_new(x, &n->tr, err, errlen);
+	n->win = calloc(n->o.thrash_window, 1);
+	rc = n->win ? jn_tracer_new(x, &n->tr, err, errlen) : jn_errf(err, errlen, ENOMEM, "nic: out of memory");
 	if (!rc && n->o.policy == JN_POL_BELADY)
 		rc = jn_nic_belady_prepare(n, err, errlen);
 	if (rc) {
@@ -127,6 +133,7 @@ void jn_nic_free(struct jn_nic *n)
 	free(n->index);
 	free(n->next);
 	free(n->miss_ns);
+	free(n->win);
 	for (size_t i = 0; i < n->npend; i++)
 		jn_trace_free(n->pend[i].t);
 	free(n->pend);
@@ -142,17 +149,23 @@ static uint64_t now_ns(void)
 
 static void window(struct jn_nic *n, bool miss)
 {
-	n->win_pkts++;
+	size_t slot = (size_t)(n->win_pkts++ % n->o.thrash_window);
+	double frac;
+
+	if (n->win_pkts > n->o.thrash_window)
+		n->win_miss -= n->win[slot];
+	n->win[slot] = miss;
 	n->win_miss += miss;
 	if (n->win_pkts < n->o.thrash_window)
 		return;
-	double frac = (double)n->win_miss / (double)n->win_pkts;
-	n->st.windows++;
-	if (frac >= n->o.thrash_level)
-		n->st.thrash_windows++;
+	frac = (double)n->win_miss / (double)n->o.thrash_window;
 	if (frac > n->st.max_window_miss)
 		n->st.max_window_miss = frac;
-	n->win_pkts = n->win_miss = 0;
+	if (frac >= n->o.thrash_level) {
+		n->st.thrash_packets++;
+		n->st.thrash_onsets += !n->thrashing;
+	}
+	n->thrashing = frac >= n->o.thrash_level;
 }
 
 static bool admitted(struct jn_nic *n, struct npath *p)

@@ -38,7 +38,9 @@ struct jn_nic {
 	size_t index_cap;
 	uint64_t *next;            /* Belady: next[i] = next packet with future[i]'s path */
 	uint64_t tick;
+	uint8_t *win;              /* the last thrash_window outcomes (1: miss), a ring */
 	uint64_t win_pkts, win_miss;
+	bool thrashing;
 	struct pending { struct jn_trace *t; size_t path; uint64_t ready; } *pend;
 	size_t npend, cappend;
 	uint32_t *miss_ns;         /* host time of every miss (for the median) */

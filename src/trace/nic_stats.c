@@ -81,8 +81,9 @@ struct json_object *jn_nic_stats_json(const struct jn_nic *n)
 	add_d(o, "host_us_per_miss", ratio(s->host_ns, s->misses) / 1000.0);
 	add_d(o, "host_us_per_miss_median", median_us(n));
 	add_u(o, "thrash_window", n->o.thrash_window);
-	add_u(o, "windows", s->windows);
-	add_u(o, "thrashing_windows", s->thrash_windows);
+	add_d(o, "thrash_level", n->o.thrash_level);
+	add_u(o, "thrashing_packets", s->thrash_packets);
+	add_u(o, "thrashing_onsets", s->thrash_onsets);
 	add_d(o, "max_window_miss_rate", s->max_window_miss);
 	return o;
 }

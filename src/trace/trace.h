@@ -117,7 +117,7 @@ struct jn_nic_opts {
 	uint64_t seed;           /* random policy */
 	uint32_t admit;          /* install a path only when seen this often in the window (0/1: always) */
 	uint32_t admit_window;   /* packets (0: 1024) */
-	uint32_t thrash_window;  /* packets of the thrashing signal (0: 1024) */
+	uint32_t thrash_window;  /* sliding window of the thrashing signal, packets (0: 1024; max 2^24) */
 	double thrash_level;     /* miss fraction of a window counted as thrashing (0: 0.5) */
 	uint32_t install_delay;  /* packets between a miss and its trace being usable on the NIC */
 	/* Belady: the path hash of every packet (jn_nic_future), n_future long */
@@ -132,7 +132,7 @@ struct jn_nic_stats {
 	uint64_t check_ops;      /* IR ops spent on traces whose guards failed */
 	uint64_t guards_sum, body_sum, ops_sum, path_sum;   /* over installed traces */
 	uint64_t host_ns;        /* recording + host run, all misses */
-	uint64_t windows, thrash_windows;
+	uint64_t thrash_packets, thrash_onsets;   /* packets with the signal on; times it came on */
 	double max_window_miss;
 };
 
