@@ -31,12 +31,38 @@ static uint8_t *fill_targets(const struct jn_vm *vm)
 	return t;
 }
 
+/* The frame-pointer form of a load or store, or 0.  Its offset was checked
+ * against [r10-512, r10) at load (vm.c), so it runs without a check. */
+static uint8_t fp_form(const struct jn_vinsn *v)
+{
+	switch (v->op) {
+	case JN_OP_LDXB:  return v->src == 10 ? JN_VOP_LDXB_FP : 0;
+	case JN_OP_LDXH:  return v->src == 10 ? JN_VOP_LDXH_FP : 0;
+	case JN_OP_LDXW:  return v->src == 10 ? JN_VOP_LDXW_FP : 0;
+	case JN_OP_LDXDW: return v->src == 10 ? JN_VOP_LDXDW_FP : 0;
+	case JN_OP_STXB:  return v->dst == 10 ? JN_VOP_STXB_FP : 0;
+	case JN_OP_STXH:  return v->dst == 10 ? JN_VOP_STXH_FP : 0;
+	case JN_OP_STXW:  return v->dst == 10 ? JN_VOP_STXW_FP : 0;
+	case JN_OP_STXDW: return v->dst == 10 ? JN_VOP_STXDW_FP : 0;
+	case JN_OP_STB:   return v->dst == 10 ? JN_VOP_STB_FP : 0;
+	case JN_OP_STH:   return v->dst == 10 ? JN_VOP_STH_FP : 0;
+	case JN_OP_STW:   return v->dst == 10 ? JN_VOP_STW_FP : 0;
+	case JN_OP_STDW:  return v->dst == 10 ? JN_VOP_STDW_FP : 0;
+	default:          return 0;
+	}
+}
+
 void jn_vm_fuse(struct jn_vm *vm)
 {
 	uint8_t *target = fill_targets(vm);
 
 	if (!target)
 		return;   /* fusion is an optimisation: without memory, run unfused */
+	for (uint32_t pc = 0; pc < vm->n; pc++) {
+		uint8_t fp = fp_form(&vm->code[pc]);
+		if (fp)
+			vm->code[pc].op = fp;
+	}
 	for (uint32_t pc = 0; pc + 1 < vm->n; pc++) {
 		struct jn_vinsn *a = &vm->code[pc], *b = a + 1;
 

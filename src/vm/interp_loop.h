@@ -107,6 +107,16 @@ L_LE32:      DST = (uint32_t)DST; NEXT();
 L_LE64:      NEXT();
 	/* super-instructions (fuse.c) */
 L_S_MOVADD:  DST = SRC + IMM; COUNT_MORE(1); ip += 2; DISPATCH();
+#define FP_LD(id, type) L_S_##id##_FP: { type t; \
+	memcpy(&t, (const void *)(uintptr_t)(R[10] + (uint64_t)(int64_t)ip->off), sizeof(t)); \
+	DST = t; NEXT(); }
+#define FP_ST(id, type, val) L_S_##id##_FP: { type t = (type)(val); \
+	memcpy((void *)(uintptr_t)(R[10] + (uint64_t)(int64_t)ip->off), &t, sizeof(t)); NEXT(); }
+	FP_LD(LDXB, uint8_t) FP_LD(LDXH, uint16_t) FP_LD(LDXW, uint32_t) FP_LD(LDXDW, uint64_t)
+	FP_ST(STXB, uint8_t, SRC) FP_ST(STXH, uint16_t, SRC) FP_ST(STXW, uint32_t, SRC) FP_ST(STXDW, uint64_t, SRC)
+	FP_ST(STB, uint8_t, IMM) FP_ST(STH, uint16_t, IMM) FP_ST(STW, uint32_t, IMM) FP_ST(STDW, uint64_t, IMM)
+#undef FP_LD
+#undef FP_ST
 #undef ALU64
 #undef ALU32
 

@@ -20,7 +20,11 @@ _Static_assert(JN_OP__COUNT <= 255, "op fits a byte");
 /* Super-instructions the loader forms from common pairs (fuse.c):
  * _(NAME, slots it stands for). */
 #define JN_VM_SUPEROPS(_) \
-	_(MOVADD, 2)   /* rD = rS; rD += K  ->  rD = rS + K (pointer arithmetic) */
+	_(MOVADD, 2)   /* rD = rS; rD += K  ->  rD = rS + K (pointer arithmetic) */ \
+	/* frame-pointer accesses: their offsets were checked at load, none at run time */ \
+	_(LDXB_FP, 1) _(LDXH_FP, 1) _(LDXW_FP, 1) _(LDXDW_FP, 1) \
+	_(STXB_FP, 1) _(STXH_FP, 1) _(STXW_FP, 1) _(STXDW_FP, 1) \
+	_(STB_FP, 1) _(STH_FP, 1) _(STW_FP, 1) _(STDW_FP, 1)
 enum {
 	JN_VOP__FIRST = JN_OP__COUNT - 1,
 #define S_(name, n) JN_VOP_##name,
