@@ -14,13 +14,14 @@
 struct trace_cfg {
 	const char *prog, *maps;
 	uint64_t seed;
-	bool json;
+	bool json, ir;
 };
 
 static const struct jn_opt trace_opts[] = {
 	JN_OPT(struct trace_cfg, prog, "prog", JN_OPT_STR, "NAME", "program to run (function or section name)"),
 	JN_OPT(struct trace_cfg, maps, "maps", JN_OPT_STR, "FILE", "fill maps from FILE (docs/maps-file.md)"),
 	JN_OPT(struct trace_cfg, seed, "seed", JN_OPT_U64, "N", "seed of bpf_get_prandom_u32"),
+	JN_OPT(struct trace_cfg, ir, "ir", JN_OPT_FLAG, NULL, "print each path's trace (IR) under its condition"),
 	JN_OPT(struct trace_cfg, json, "json", JN_OPT_FLAG, NULL, "print the paths as JSON"),
 	{ NULL }
 };
@@ -56,6 +57,8 @@ static struct json_object *path_json(const struct jn_nic_path *p)
 	json_object_object_add(o, "effects", json_object_new_int64(p->info.effects));
 	json_object_object_add(o, "path_insns", json_object_new_int64(p->info.path_insns));
 	json_object_object_add(o, "condition", json_object_new_string(p->cond));
+	if (p->ir)
+		json_object_object_add(o, "ir", json_object_new_string(p->ir));
 	return o;
 }
 
@@ -77,9 +80,16 @@ static void print(const struct nic_run *r, const char *prog, bool json)
 				       jn_trace_err_name(e), jn_trace_err_msg(e));
 		printf("%5s %9s %6s %5s %5s %6s  %s\n", "path", "packets", "guards", "ops", "body", "insns",
 		       "condition");
-		for (size_t i = 0; i < np; i++)
+		for (size_t i = 0; i < np; i++) {
 			printf("%5zu %9llu %6u %5u %5u %6u  %s\n", i + 1, (unsigned long long)p[i].packets,
 			       p[i].info.guards, p[i].info.ops, p[i].info.body, p[i].info.path_insns, p[i].cond);
+			for (const char *l = p[i].ir; l && *l;) {   /* the IR, indented */
+				const char *e = strchr(l, '\n');
+				int len = e ? (int)(e - l) : (int)strlen(l);
+				printf("        %.*s\n", len, l);
+				l += len + (e != NULL);
+			}
+		}
 		free(p);
 		return;
 	}
@@ -112,6 +122,7 @@ static int trace_main(void *cfgp, int npos, char **pos)
 	(void)npos;
 	rc.nic.sz = sizeof(rc.nic);
 	rc.nic.policy = JN_POL_LRU;
+	rc.nic.keep_ir = c->ir;
 	if (nic_load("trace", pos[1], &set))
 		return 1;
 	st = nic_run("trace", &rc, set, &r);

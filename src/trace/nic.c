@@ -127,8 +127,10 @@ void jn_nic_free(struct jn_nic *n)
 		return;
 	jn_nic_cache_free(n);
 	jn_tracer_free(n->tr);
-	for (size_t i = 0; i < n->npaths; i++)
+	for (size_t i = 0; i < n->npaths; i++) {
 		free(n->paths[i].cond);
+		free(n->paths[i].ir);
+	}
 	free(n->paths);
 	free(n->index);
 	free(n->next);
@@ -194,6 +196,14 @@ static int recorded(struct jn_nic *n, struct jn_trace *t)
 		p->cond = strdup(t->cond);
 		p->info = t->info;
 		n->st.distinct_paths++;
+		if (n->o.keep_ir) {
+			size_t len;
+			FILE *f = open_memstream(&p->ir, &len);
+			if (f) {
+				jn_trace_dump(t, f);
+				fclose(f);
+			}
+		}
 		if (!p->cond) {
 			jn_trace_free(t);
 			return -ENOMEM;
@@ -344,6 +354,7 @@ void jn_nic_path(const struct jn_nic *n, size_t i, struct jn_nic_path *out)
 		if (k++ != i)
 			continue;
 		out->cond = n->paths[p].cond;
+		out->ir = n->paths[p].ir;
 		out->hash = n->paths[p].hash;
 		out->packets = n->paths[p].packets;
 		out->hits = n->paths[p].hits;

@@ -8,6 +8,7 @@
 struct npath {
 	uint64_t hash;
 	char *cond;                /* NULL until recorded (Belady may know a path first) */
+	char *ir;                  /* opts.keep_ir: the first trace's listing */
 	uint64_t packets, hits, records;
 	struct jn_trace_info info;
 	bool cached, installed_once, evicted, pending;

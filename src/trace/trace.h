@@ -120,6 +120,7 @@ struct jn_nic_opts {
 	uint32_t thrash_window;  /* sliding window of the thrashing signal, packets (0: 1024; max 2^24) */
 	double thrash_level;     /* miss fraction of a window counted as thrashing (0: 0.5) */
 	uint32_t install_delay;  /* packets between a miss and its trace being usable on the NIC */
+	bool keep_ir;            /* keep each path's first trace as text (jn_nic_path.ir) */
 	/* Belady: the path hash of every packet (jn_nic_future), n_future long */
 	const uint64_t *future;
 	size_t n_future;
@@ -150,6 +151,7 @@ const struct jn_nic_stats *jn_nic_stats(const struct jn_nic *n);
 size_t jn_nic_npaths(const struct jn_nic *n);
 struct jn_nic_path {
 	const char *cond;        /* owned by the nic */
+	const char *ir;          /* the trace's IR listing if opts.keep_ir, else NULL; owned by the nic */
 	uint64_t hash, packets, hits, records;
 	struct jn_trace_info info;
 };

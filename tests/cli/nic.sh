@@ -52,6 +52,7 @@ done
 grep -q "2 distinct paths" "$TMP/trace.txt" && ok || bad "ipv6_filter: not 2 paths: $(head -1 "$TMP/trace.txt")"
 grep -q " pkt\[12:2\] != 0x86dd$" "$TMP/trace.txt" && ok || bad "ipv6_filter: no IPv4 path condition"
 grep -q " pkt\[12:2\] == 0x86dd$" "$TMP/trace.txt" && ok || bad "ipv6_filter: no IPv6 path condition"
+"$J" trace build/progs/ipv6_filter.o "$TMP/dc.pcap" --ir | grep -q "^        [0-9]* guard  pkt\[12:2\] == 0x86dd$" && ok || bad "trace --ir"
 "$J" trace build/progs/ipv6_filter.o "$TMP/dc.pcap" --json | grep -q '"condition":"pkt\[12:2\] == 0x86dd"' && ok || bad "trace --json"
 "$J" nic build/progs/ipv6_filter.o "$TMP/dc.pcap" --cache 2 --json > "$TMP/f.json"
 [ "$(num "$TMP/f.json" misses)" = 2 ] && ok || bad "ipv6_filter: cache of 2 misses $(num "$TMP/f.json" misses) times"
