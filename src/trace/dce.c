@@ -75,7 +75,7 @@ void jn_tremap_side(struct jn_trace *t, const int32_t *nw)
 		t->mems[c].ref = remap(nw, t->mems[c].ref);
 }
 
-static void renumber(struct jn_trace *t, const uint8_t *m, int32_t *nw)
+void jn_tcompact(struct jn_trace *t, const uint8_t *m, int32_t *nw)
 {
 	uint32_t n = 0;
 
@@ -125,7 +125,7 @@ int jn_tdce(struct jn_trace *t, const bool *lru)
 		t->info.body += (m[i] & 2) && !operand;
 		t->info.ops += m[i] && !operand;
 	}
-	renumber(t, m, nw);
+	jn_tcompact(t, m, nw);
 	free(m);
 	free(nw);
 	return 0;

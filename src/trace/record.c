@@ -551,6 +551,8 @@ static int record_finish(struct jn_tracer *tr, struct jn_trace *t)
 	int rc = jn_tlenguard(t);
 
 	if (!rc)
+		rc = jn_timplied(t);
+	if (!rc)
 		rc = jn_tdce(t, tr->lru);
 
 	if (!rc)

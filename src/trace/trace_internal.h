@@ -106,6 +106,11 @@ int jn_tdce(struct jn_trace *t, const bool *lru);
  * old refs to new ones (-1: dropped). */
 void jn_tremap_ins(struct jn_tins *in, const int32_t *nw);
 void jn_tremap_side(struct jn_trace *t, const int32_t *nw);
+/* Keep the instructions whose keep[i] is set, in order; nw (t->n entries)
+ * receives the old-to-new map. */
+void jn_tcompact(struct jn_trace *t, const uint8_t *keep, int32_t *nw);
+/* implied.c: guards implied by an equality guard on the same value. */
+int jn_timplied(struct jn_trace *t);
 /* lenguard.c: every guard between the length and a constant folded into
  * one interval checked first.  jn_tlen_bound: if g is such a guard, narrow
  * [lo, hi] and return true. */

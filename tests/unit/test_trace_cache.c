@@ -257,6 +257,28 @@ static void test_implied_length_guards_are_dropped(void **state)
 	inst_close(&in);
 }
 
+/* An equality guard decides the other guards on the same field: the
+ * router's "not 802.1Q, not 802.1ad" before "IPv4" leaves only "IPv4". */
+static void test_guards_implied_by_an_equality_are_dropped(void **state)
+{
+	struct inst in;
+	struct jn_tracer *tr;
+	struct jn_trace *t;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(inst_open(&in, "build/progs/router_ipv4.o", NULL, "progs/router_ipv4.maps.json"), 0);
+	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
+	set_pkt(0, ipv4_tcp(frames[0], 60, 1));
+	assert_int_equal(jn_trace_record(tr, pkts[0].data, pkts[0].caplen, 0, &t, err, sizeof(err)), 0);
+	assert_non_null(strstr(jn_trace_cond(t), "pkt[12:2] == 0x800"));
+	assert_null(strstr(jn_trace_cond(t), "0x8100"));
+	assert_null(strstr(jn_trace_cond(t), "0x88a8"));
+	jn_trace_free(t);
+	jn_tracer_free(tr);
+	inst_close(&in);
+}
+
 static void test_error_table_names_and_parses_every_reason(void **state)
 {
 	(void)state;
@@ -358,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_admission_keeps_good_hit_rate_under_a_flood),
 		cmocka_unit_test(test_path_condition_is_canonical_and_readable),
 		cmocka_unit_test(test_implied_length_guards_are_dropped),
+		cmocka_unit_test(test_guards_implied_by_an_equality_are_dropped),
 		cmocka_unit_test(test_error_table_names_and_parses_every_reason),
 		cmocka_unit_test(test_lfu_keeps_the_frequent_path_fifo_does_not),
 		cmocka_unit_test(test_simulation_and_lru_curve_match_the_nic),
