@@ -55,8 +55,12 @@ int jn_vliw_pair_open(const char *obj_path, const char *prog, const char *maps_p
 		rc = jn_xdp_apply_init(pr->xi, pr->init, err, errlen);
 	if (!rc)
 		rc = jn_xdp_apply_init(pr->xs, pr->init, err, errlen);
-	if (!rc)
-		rc = jn_vliw_compile(p->insns, p->n_insns, vo, &pr->prog, err, errlen);
+	if (!rc && (rc = jn_vliw_compile(p->insns, p->n_insns, vo, &pr->prog, err, errlen))) {
+		char e[256];
+		snprintf(e, sizeof(e), "%s", err);   /* "vliw: pc N: ..." -> "vliw: f.o: program P: pc N: ..." */
+		jn_errf(err, errlen, -rc, "vliw: %s: program %s: %s", obj_path, p->name,
+			strncmp(e, "vliw: ", 6) ? e : e + 6);
+	}
 	if (!rc)
 		rc = jn_vliw_sim_new(pr->prog, pr->xs, so, &pr->sim, err, errlen);
 	if (rc)
