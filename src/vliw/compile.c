@@ -227,21 +227,34 @@ void jn_vliw_free(struct jn_vliw_prog *p)
 const struct jn_vliw_stats *jn_vliw_stats(const struct jn_vliw_prog *p) { return &p->st; }
 int jn_vliw_lanes(const struct jn_vliw_prog *p) { return p->lanes; }
 
+static void lane_text(const struct jn_vliw_prog *p, size_t r, int l, char *t, size_t len)
+{
+	int32_t i = p->rows[r * (size_t)p->lanes + (size_t)l];
+
+	if (i == -2)
+		snprintf(t, len, "(lddw)");
+	else if (i < 0)
+		snprintf(t, len, "-");
+	else
+		jn_vliw_text(&p->code[i], true, t, len);
+}
+
 int jn_vliw_listing(FILE *f, const struct jn_vliw_prog *p)
 {
 	char t[JN_ISA_TEXT_MAX + 48];
+	int w[JN_VLIW_MAX_LANES] = {0};
 
+	for (size_t r = 0; r < p->nrows; r++)   /* column widths */
+		for (int l = 0; l < p->lanes; l++) {
+			lane_text(p, r, l, t, sizeof(t));
+			if ((int)strlen(t) > w[l])
+				w[l] = (int)strlen(t);
+		}
 	for (size_t r = 0; r < p->nrows; r++) {
 		fprintf(f, "%4zu ", r);
 		for (int l = 0; l < p->lanes; l++) {
-			int32_t i = p->rows[r * (size_t)p->lanes + (size_t)l];
-			if (i == -2)
-				continue;
-			if (i < 0)
-				snprintf(t, sizeof(t), "-");
-			else
-				jn_vliw_text(&p->code[i], true, t, sizeof(t));
-			fprintf(f, "%s%-30s", l ? " | " : "", t);
+			lane_text(p, r, l, t, sizeof(t));
+			fprintf(f, "%s%-*s", l ? " | " : "", l + 1 < p->lanes ? w[l] : 0, t);
 		}
 		fputc('\n', f);
 	}

@@ -143,6 +143,9 @@ void jn_vliw_text(const struct xin *i, bool sched, char *buf, size_t len)
 
 	if (i->op > JN_XOP__BASE) {
 		ext_text(i, buf, len);
+	} else if (f == XF_LDDW && i->src) {   /* map forms: name the map by index */
+		snprintf(buf, len, i->src == 5 ? "r%u = map %d" : "r%u = &map %d [%d]", i->dst, i->imm,
+			 i->imm2);
 	} else if (jn_vliw_is_jump(i)) {
 		s[0].code = jn_vliw_xinfo[i->op].opcode;
 		s[0].dst = i->dst;
