@@ -99,25 +99,44 @@ static uint64_t run_all(struct jn_vliw_pair *pr, const char *what)
 	return n;
 }
 
-static void check_object(const char *obj, const char *maps)
+static void check_one(const char *obj, const char *maps, const struct jn_vliw_opts *vo,
+		      const char *what)
 {
-	char err[400], what[300];
+	struct jn_vliw_pair *pr;
+	char err[400];
 
-	/* all passes, then each pass off */
+	if (jn_vliw_pair_open(obj, NULL, maps, vo, NULL, &pr, err, sizeof(err)))
+		fail_msg("%s: %s", what, err);
+	uint64_t n = run_all(pr, what);
+	assert_true(n > 0);
+	if (getenv("JN_TEST_VERBOSE"))
+		print_message("%s: %llu packets\n", what, (unsigned long long)n);
+	jn_vliw_pair_close(pr);
+}
+
+/* All passes, then each pass off (4 lanes); with extra, also 1 and 8 lanes
+ * and no code motion. */
+static void check_object(const char *obj, const char *maps, bool extra)
+{
+	static const struct jn_vliw_opts more[] = {
+		{ .lanes = 1, .passes = JN_VLIW_ALL_PASSES },
+		{ .lanes = 8, .passes = JN_VLIW_ALL_PASSES },
+		{ .lanes = 2, .passes = JN_VLIW_ALL_PASSES, .no_motion = true },
+	};
+	char what[300];
+
 	for (int off = -1; off < JN_VLIW_NPASSES; off++) {
 		struct jn_vliw_opts vo = { .passes = JN_VLIW_ALL_PASSES };
-		struct jn_vliw_pair *pr;
 		if (off >= 0)
 			vo.passes &= ~(1u << off);
 		snprintf(what, sizeof(what), "%s (%s%s)", obj, off < 0 ? "all passes" : "no-",
 			 off < 0 ? "" : jn_vliw_pass_names[off]);
-		if (jn_vliw_pair_open(obj, NULL, maps, &vo, NULL, &pr, err, sizeof(err)))
-			fail_msg("%s: %s", what, err);
-		uint64_t n = run_all(pr, what);
-		assert_true(n > 0);
-		if (getenv("JN_TEST_VERBOSE"))
-			print_message("%s: %llu packets\n", what, (unsigned long long)n);
-		jn_vliw_pair_close(pr);
+		check_one(obj, maps, &vo, what);
+	}
+	for (size_t k = 0; extra && k < sizeof(more) / sizeof(more[0]); k++) {
+		snprintf(what, sizeof(what), "%s (%d lanes%s)", obj, more[k].lanes,
+			 more[k].no_motion ? ", no motion" : "");
+		check_one(obj, maps, &more[k], what);
 	}
 }
 
@@ -136,7 +155,7 @@ static void shipped_programs_equal_interpreter(void **state)
 		FILE *f = fopen(maps, "r");
 		if (f)
 			fclose(f);
-		check_object(g.gl_pathv[i], f ? maps : NULL);
+		check_object(g.gl_pathv[i], f ? maps : NULL, true);
 		n++;
 	}
 	globfree(&g);
@@ -168,7 +187,7 @@ static void libxdp_objects_equal_interpreter(void **state)
 		if (rc)
 			fail_msg("%s: %s", g.gl_pathv[i], err);
 		jn_vliw_pair_close(pr);
-		check_object(g.gl_pathv[i], NULL);
+		check_object(g.gl_pathv[i], NULL, false);
 		/* xdp-filter also with rules: tests/maps/xdpfilt_<kind>.maps.json */
 		const char *b = strrchr(g.gl_pathv[i], '/') + 1;
 		char maps[256];
@@ -176,7 +195,7 @@ static void libxdp_objects_equal_interpreter(void **state)
 			snprintf(maps, sizeof(maps), "tests/maps/xdpfilt_%.*s.maps.json",
 				 (int)(strlen(b) - 14), b + 12);
 			if (access(maps, R_OK) == 0)
-				check_object(g.gl_pathv[i], maps);
+				check_object(g.gl_pathv[i], maps, false);
 		}
 		ran++;
 	}
