@@ -14,6 +14,7 @@
 struct nic_cfg {
 	const char *prog, *maps, *out, *policy;
 	long cache, cache_ops, admit, admit_window, thrash_window, install_delay;
+	double host_cost;
 	uint64_t seed;
 	bool json, dump_maps;
 };
@@ -25,6 +26,7 @@ static const struct jn_opt nic_opts[] = {
 	JN_OPT(struct nic_cfg, admit, "admit", JN_OPT_INT, "K", "install a path only when seen K times in the admission window"),
 	JN_OPT(struct nic_cfg, admit_window, "admit-window", JN_OPT_INT, "N", "admission window in packets (default 1024)"),
 	JN_OPT(struct nic_cfg, install_delay, "install-delay", JN_OPT_INT, "N", "packets before an installed trace is usable (host-to-NIC latency)"),
+	JN_OPT(struct nic_cfg, host_cost, "host-cost", JN_OPT_DOUBLE, "US", "modelled host time per miss: a trace is usable once packet timestamps advanced this much"),
 	JN_OPT(struct nic_cfg, thrash_window, "thrash-window", JN_OPT_INT, "N", "sliding window of the thrashing signal, packets (default 1024)"),
 	JN_OPT(struct nic_cfg, prog, "prog", JN_OPT_STR, "NAME", "program to run (function or section name)"),
 	JN_OPT(struct nic_cfg, maps, "maps", JN_OPT_STR, "FILE", "fill maps from FILE (docs/maps-file.md)"),
@@ -129,6 +131,11 @@ static int nic_main(void *cfgp, int npos, char **pos)
 		return 1;
 	}
 	rc.nic.install_delay = (uint32_t)c->install_delay;
+	if (c->host_cost < 0 || c->host_cost > 1e9) {
+		fprintf(stderr, "jitnic nic: bad --host-cost\n");
+		return 1;
+	}
+	rc.nic.host_cost_ns = (uint64_t)(c->host_cost * 1000.0);
 	if (nic_load("nic", pos[1], &set))
 		return 1;
 	st = nic_run("nic", &rc, set, &r);

@@ -222,7 +222,7 @@ static int recorded(struct jn_nic *n, struct jn_trace *t)
 		jn_trace_free(t);
 		return 0;
 	}
-	if (!n->o.install_delay)
+	if (!n->o.install_delay && !n->o.host_cost_ns)
 		return jn_nic_install(n, t, (size_t)pi);
 	/* the host's install reaches the NIC install_delay packets later */
 	if (n->npend == n->cappend) {
@@ -235,7 +235,8 @@ static int recorded(struct jn_nic *n, struct jn_trace *t)
 		n->pend = np;
 		n->cappend = cap;
 	}
-	n->pend[n->npend++] = (struct pending){ t, (size_t)pi, n->tick + n->o.install_delay };
+	n->pend[n->npend++] = (struct pending){ t, (size_t)pi, n->tick + n->o.install_delay,
+						n->now_ns + n->o.host_cost_ns };
 	p->pending = true;
 	return 0;
 }
@@ -280,6 +281,7 @@ int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 
 	*hit = false;
 	n->tick = n->st.packets++;
+	n->now_ns = pk->ts_ns;
 	if (n->next && n->tick < n->o.n_future && n->o.future[n->tick]) {
 		long p = jn_nic_path_get(n, n->o.future[n->tick]);
 		if (p >= 0)
@@ -287,7 +289,7 @@ int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 	}
 	for (size_t i = 0; i < n->npend;) {
 		struct pending pd = n->pend[i];
-		if (pd.ready > n->tick) {
+		if (pd.ready > n->tick || pd.ready_ns > pk->ts_ns) {
 			i++;
 			continue;
 		}

@@ -38,11 +38,11 @@ struct jn_nic {
 	int64_t *index;            /* open addressing: path index + 1, 0 empty */
 	size_t index_cap;
 	uint64_t *next;            /* Belady: next[i] = next packet with future[i]'s path */
-	uint64_t tick;
+	uint64_t tick, now_ns;     /* packet index and timestamp now */
 	uint8_t *win;              /* the last thrash_window outcomes (1: miss), a ring */
 	uint64_t win_pkts, win_miss;
 	bool thrashing;
-	struct pending { struct jn_trace *t; size_t path; uint64_t ready; } *pend;
+	struct pending { struct jn_trace *t; size_t path; uint64_t ready, ready_ns; } *pend;
 	size_t npend, cappend;
 	uint32_t *miss_ns;         /* host time of every miss (for the median) */
 	size_t nmiss_ns, capmiss_ns;

@@ -53,6 +53,7 @@ struct json_object *jn_nic_stats_json(const struct jn_nic *n)
 	add_u(o, "capacity_ops", n->o.cap_ops);
 	add_u(o, "admit", n->o.admit);
 	add_u(o, "install_delay", n->o.install_delay);
+	add_d(o, "host_cost_us", (double)n->o.host_cost_ns / 1000.0);
 	add_u(o, "packets", s->packets);
 	add_u(o, "skipped", s->skipped);
 	add_u(o, "hits", s->hits);

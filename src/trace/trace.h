@@ -120,6 +120,8 @@ struct jn_nic_opts {
 	uint32_t thrash_window;  /* sliding window of the thrashing signal, packets (0: 1024; max 2^24) */
 	double thrash_level;     /* miss fraction of a window counted as thrashing (0: 0.5) */
 	uint32_t install_delay;  /* packets between a miss and its trace being usable on the NIC */
+	uint64_t host_cost_ns;   /* modelled host time per miss: the trace reaches the NIC once
+				  * packet timestamps have advanced this much (0: at once) */
 	bool keep_ir;            /* keep each path's first trace as text (jn_nic_path.ir) */
 	/* Belady: the path hash of every packet (jn_nic_future), n_future long */
 	const uint64_t *future;

@@ -372,6 +372,23 @@ static void test_install_delay_costs_that_many_misses(void **state)
 	assert_int_equal(out.hits, 45);
 }
 
+/* With a modelled host cost, a trace is usable once the packets' clock
+ * passed it: packets 1 us apart, 10 us per miss: 10 misses. */
+static void test_host_cost_delays_the_install_by_time(void **state)
+{
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 4, .policy = JN_POL_LRU,
+				 .host_cost_ns = 10000 };
+	struct outcome out;
+	struct jn_nic_stats st;
+	(void)state;
+
+	for (size_t i = 0; i < 50; i++)
+		set_pkt(i, ipv4_tcp(frames[i], 60, 1));
+	run("build/progs/ipv6_filter.o", NULL, 50, &o, NULL, &out, &st);
+	assert_int_equal(st.misses, 10);
+	assert_int_equal(out.hits, 40);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_lfu_keeps_the_frequent_path_fifo_does_not),
 		cmocka_unit_test(test_simulation_and_lru_curve_match_the_nic),
 		cmocka_unit_test(test_install_delay_costs_that_many_misses),
+		cmocka_unit_test(test_host_cost_delays_the_install_by_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
