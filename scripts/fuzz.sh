@@ -1,7 +1,8 @@
 #!/bin/sh
 # fuzz.sh - build every libFuzzer harness in tests/fuzz/ with clang (ASan +
 # UBSan) and run each for FUZZ_TIME seconds (default 60), seeded with real
-# inputs.  Prints the executions each one ran clean; non-zero exit on a crash.
+# inputs (FUZZ_ONLY=fuzz_x runs one).  Prints the executions each ran clean;
+# non-zero exit on a crash.
 set -e
 cd "$(dirname "$0")/.."
 T=${FUZZ_TIME:-60}
@@ -20,12 +21,17 @@ status=0
 summary=""
 for h in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
+	[ -n "$FUZZ_ONLY" ] && [ "$FUZZ_ONLY" != "$name" ] && continue
 	clang $FLAGS -fsanitize=fuzzer "$h" $objs $LIBS -o $O/$name
 	corpus=$O/corpus/$name
 	mkdir -p "$corpus"
 	case $name in
 	fuzz_pcap) cp ../shared/data/pcaps/gopacket_test_dns.pcap ../shared/data/pcaps/tcpdump_icmpv6.pcap "$corpus"/ 2>/dev/null || true ;;
 	fuzz_obj) cp build/progs/*.o "$corpus"/ 2>/dev/null || true ;;
+	fuzz_vm|fuzz_isa)  # seeds: the code of the shipped programs
+		for p in build/progs/*.o; do
+			llvm-objcopy-19 -O binary --only-section=xdp "$p" "$corpus/$(basename "$p" .o).bin" 2>/dev/null || true
+		done ;;
 	esac
 	echo "=== $name (${T}s)"
 	if $O/$name -max_total_time="$T" -rss_limit_mb=2048 -print_final_stats=1 "$corpus" >$O/$name.log 2>&1; then
