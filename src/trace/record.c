@@ -539,7 +539,7 @@ static int record_start(struct jn_tracer *tr, const uint8_t *pkt, uint32_t len, 
 	tr->tail_calls = 0;
 	tr->stack_used = jn_xdp_func_stack(tr->vm, 0);
 	tr->data_off = tr->end_off = tr->meta_off = 0;
-	tr->grown = false;
+	tr->grown = tr->end_abs = false;
 	tr->len = len;
 	tr->pc = tr->steps = 0;
 	tr->cap_chunks = tr->cap_calls = tr->cap_mems = 0;

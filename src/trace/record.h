@@ -71,7 +71,9 @@ struct jn_tracer {
 	int depth;
 	uint32_t stack_used;
 	int64_t data_off, end_off, meta_off;
-	bool grown;
+	bool grown;                /* adjust_tail grew the packet by a constant */
+	bool end_abs;              /* adjust_tail set the end to a constant: end_off is
+				    * absolute (from data as it arrived), not from len */
 	uint32_t len;
 	int32_t len_ref;
 	uint32_t pc, steps;

@@ -274,39 +274,116 @@ static int rec_lookup(struct jn_tracer *tr)
 	return 0;
 }
 
-/* bpf_xdp_adjust_head / _tail: the helper's checks as length guards. */
-static int rec_adjust(struct jn_tracer *tr, int32_t id)
+/* adjust_tail by a constant d from an end relative to len: fails if the
+ * end passes the frame's hard end or comes within 14 bytes of data. */
+static int tail_checks(struct jn_tracer *tr, int64_t d, bool *ok)
 {
-	uint64_t d64;
-	int64_t d, L = tr->len;
-	bool ok;
-	int rc, c, r;
+	int64_t L = tr->len;
+	int64_t hi = JN_XDP_FRAME_SZ - JN_XDP_TAILROOM - JN_XDP_HEADROOM - tr->end_off - d;
+	int64_t lo = tr->data_off + JN_XDP_MIN_LEN - tr->end_off - d;
+	bool hi_ok = L <= hi, lo_ok = L >= lo;
+	int rc;
 
-	if (tr->R[1].kind != SK_CTX || tr->R[2].kind != SK_SCALAR)
-		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: adjust arguments", tr->pc);
-	if ((rc = jn_rec_spec(tr, tr->R[2].ref, &d64)))
+	*ok = hi_ok && lo_ok;
+	if ((*ok || !hi_ok) && (rc = jn_rec_len_guard(tr, hi_ok ? JN_TC_LE : JN_TC_GT, hi)))
 		return rc;
-	d = (int32_t)d64;
+	if ((*ok || hi_ok) && (rc = jn_rec_len_guard(tr, lo_ok ? JN_TC_GE : JN_TC_LT, lo)))
+		return rc;
+	return 0;
+}
+
+/* r as a*len + k modulo 2^32 (what a helper's int argument sees): constants,
+ * the length, 32- and 64-bit adds and subtracts, 32-bit moves and sign
+ * extensions; false for anything else. */
+static bool affine(const struct jn_trace *t, int32_t r, int64_t *a, int64_t *k, int depth)
+{
+	const struct jn_tins *in = &t->ir[r];
+	int64_t a2, k2;
+
+	if (depth > 12)
+		return false;
+	switch (in->op) {
+	case JN_TIR_KINT: *a = 0; *k = (int32_t)in->k; return true;
+	case JN_TIR_LEN: *a = 1; *k = 0; return true;
+	case JN_TIR_ALU: break;
+	default: return false;
+	}
+	switch (in->k) {
+	case JN_OP_ADD64_X: case JN_OP_ADD32_X: case JN_OP_SUB64_X: case JN_OP_SUB32_X:
+		if (!affine(t, in->a, a, k, depth + 1) || !affine(t, in->b, &a2, &k2, depth + 1))
+			return false;
+		if (in->k == JN_OP_SUB64_X || in->k == JN_OP_SUB32_X)
+			a2 = -a2, k2 = -k2;
+		*a += a2;
+		*k += k2;
+		return *a >= -1 && *a <= 1 && *k > -(1 << 20) && *k < (1 << 20);
+	case JN_OP_MOV32_X: case JN_OP_MOVSX64_32:
+		return affine(t, in->a, a, k, depth + 1);
+	case JN_OP_ARSH64_X: {   /* (x << 32) s>> 32: sign extension */
+		const struct jn_tins *s = &t->ir[in->a];
+		if (t->ir[in->b].op != JN_TIR_KINT || t->ir[in->b].k != 32 || s->op != JN_TIR_ALU ||
+		    s->k != JN_OP_LSH64_X || t->ir[s->b].op != JN_TIR_KINT || t->ir[s->b].k != 32)
+			return false;
+		return affine(t, s->a, a, k, depth + 1);
+	}
+	default:
+		return false;
+	}
+}
+
+/* The helper's checks of adjust_head, and of adjust_tail by a constant, as
+ * length guards; *ok: whether it succeeds. */
+static int adjust_checks(struct jn_tracer *tr, int32_t id, int64_t d, bool *ok)
+{
+	int64_t L = tr->len;
+	int rc;
+
 	if (id == BPF_FUNC_xdp_adjust_head) {
 		/* fails if data+d < frame header + metadata or > data_end - 14 */
 		int64_t lim = tr->data_off + d - tr->end_off + JN_XDP_MIN_LEN;   /* need len >= lim */
 		if (tr->meta_off != tr->data_off)
 			return jn_rec_abort(tr, JN_TRERR_META_MOVE, "pc %u", tr->pc);
 		if (JN_XDP_HEADROOM + tr->data_off + d < JN_XDP_FRAME_HDR) {
-			ok = false;
+			*ok = false;
+		} else if (tr->end_abs) {
+			*ok = tr->data_off + d <= tr->end_off - JN_XDP_MIN_LEN;
 		} else {
-			ok = L >= lim;
-			if ((rc = jn_rec_len_guard(tr, ok ? JN_TC_GE : JN_TC_LT, lim)))
+			*ok = L >= lim;
+			if ((rc = jn_rec_len_guard(tr, *ok ? JN_TC_GE : JN_TC_LT, lim)))
 				return rc;
 		}
+		return 0;
+	}
+	if (tr->end_abs) {
+		int64_t e = tr->end_off + d;
+		*ok = JN_XDP_HEADROOM + e <= JN_XDP_FRAME_SZ - JN_XDP_TAILROOM && e >= tr->data_off + JN_XDP_MIN_LEN;
+		return 0;
+	}
+	return tail_checks(tr, d, ok);
+}
+
+/* bpf_xdp_adjust_head / _tail.  A tail delta of the form K - len (cut or pad
+ * to K bytes) is not specialised: the end becomes the constant K. */
+static int rec_adjust(struct jn_tracer *tr, int32_t id)
+{
+	uint64_t d64;
+	int64_t d, L = tr->len, a = 0, k = 0;
+	bool ok = false, to_const = false;
+	int rc, c, r;
+
+	if (tr->R[1].kind != SK_CTX || tr->R[2].kind != SK_SCALAR)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: adjust arguments", tr->pc);
+	if (id == BPF_FUNC_xdp_adjust_tail && !tr->end_abs && !tr->grown && tr->end_off == 0 &&
+	    affine(tr->b.t, tr->R[2].ref, &a, &k, 0) && a == -1)
+		to_const = true;
+	if (to_const) {
+		d = k - L;
+		ok = JN_XDP_HEADROOM + k <= JN_XDP_FRAME_SZ - JN_XDP_TAILROOM && k >= tr->data_off + JN_XDP_MIN_LEN;
 	} else {
-		int64_t hi = JN_XDP_FRAME_SZ - JN_XDP_TAILROOM - JN_XDP_HEADROOM - tr->end_off - d;
-		int64_t lo = tr->data_off + JN_XDP_MIN_LEN - tr->end_off - d;
-		bool hi_ok = L <= hi, lo_ok = L >= lo;
-		ok = hi_ok && lo_ok;
-		if ((ok || !hi_ok) && (rc = jn_rec_len_guard(tr, hi_ok ? JN_TC_LE : JN_TC_GT, hi)))
+		if ((rc = jn_rec_spec(tr, tr->R[2].ref, &d64)))
 			return rc;
-		if ((ok || hi_ok) && (rc = jn_rec_len_guard(tr, lo_ok ? JN_TC_GE : JN_TC_LT, lo)))
+		d = (int32_t)d64;
+		if ((rc = adjust_checks(tr, id, d, &ok)))
 			return rc;
 	}
 	if (!ok) {
@@ -325,16 +402,25 @@ static int rec_adjust(struct jn_tracer *tr, int32_t id)
 		tr->data_off += d;
 		tr->meta_off += d;
 	} else {
-		uint8_t *end = tr->frame + JN_XDP_HEADROOM + L + tr->end_off;
+		int64_t end = tr->end_abs ? tr->end_off : L + tr->end_off;
 		if (d > 0) {
-			memset(end, 0, (size_t)d);
-			tr->grown = true;
+			memset(tr->frame + JN_XDP_HEADROOM + end, 0, (size_t)d);
+			if (tr->end_abs) {   /* constant positions: the zeros are known bytes */
+				int32_t z = jn_tb_const(&tr->b, 0);
+				if (z < 0)
+					return z;
+				for (int64_t i = end; i < end + d; i++)
+					tr->psh[JN_XDP_HEADROOM + i] = (struct sbyte){ z, 0 };
+			} else if (!to_const) {
+				tr->grown = true;
+			}
 		}
-		tr->end_off += d;
+		tr->end_off = to_const ? k : tr->end_off + d;
+		tr->end_abs = tr->end_abs || to_const;
 	}
 	tr->run->data = tr->frame + JN_XDP_HEADROOM + tr->data_off;
 	tr->run->data_meta = tr->frame + JN_XDP_HEADROOM + tr->meta_off;
-	tr->run->data_end = tr->frame + JN_XDP_HEADROOM + L + tr->end_off;
+	tr->run->data_end = tr->frame + JN_XDP_HEADROOM + (tr->end_abs ? 0 : L) + tr->end_off;
 	r = jn_tb_const(&tr->b, 0);
 	tr->R[0] = scalar(r);
 	return r < 0 ? r : 0;

@@ -59,6 +59,20 @@ static int orig(struct jn_tracer *tr, int kind, int obj, int64_t off, unsigned n
 	if (kind == SK_STACK || (kind == SK_PKT && off < 0))
 		return jn_tb_const(b, 0);
 	if (kind == SK_PKT) {
+		int rc;
+		if (tr->end_abs) {
+			/* after adjust_tail to a constant end, bytes past the original
+			 * length are the zeros the helper wrote: which ones depends on len */
+			if (off >= (int64_t)tr->len) {
+				rc = jn_rec_len_guard(tr, JN_TC_LE, off);
+				return rc ? -(1000 + rc) : jn_tb_const(b, 0);
+			}
+			if (off + n > tr->len)
+				return -(1000 + jn_rec_abort(tr, JN_TRERR_TAIL_GROW, "pc %u: load across the old end",
+							     tr->pc));
+			if ((rc = jn_rec_len_guard(tr, JN_TC_GE, off + n)))
+				return -(1000 + rc);
+		}
 		memcpy(&v, tr->frame + JN_XDP_HEADROOM + off, n);
 		return jn_tb_emit(b, JN_TIR_PLOAD, (uint8_t)n, -1, -1, off, v);
 	}
@@ -114,7 +128,7 @@ static int shadow_load(struct jn_tracer *tr, int kind, int obj, int64_t off, uns
 		v = sh[i].ref == SB_ORIG ? orig(tr, kind, obj, off + i, j - i)
 					 : part(tr, sh[i].ref, sh[i].idx, j - i);
 		if (v < 0)
-			return v;
+			return v;   /* errno, or -(1000 + abort reason) */
 		if (i) {
 			if ((k = jn_tb_const(b, 8 * i)) < 0 ||
 			    (v = jn_tb_emit(b, JN_TIR_ALU, 8, v, k, JN_OP_LSH64_X, 0)) < 0)
@@ -134,9 +148,13 @@ static int pkt_bounds(struct jn_tracer *tr, int64_t o, unsigned n)
 {
 	int rc;
 
-	if (o < tr->meta_off || o + n > (int64_t)tr->len + tr->end_off)
+	int64_t end = tr->end_abs ? tr->end_off : (int64_t)tr->len + tr->end_off;
+
+	if (o < tr->meta_off || o + n > end)
 		return jn_rec_abort(tr, JN_TRERR_FAULT, "pc %u: packet access [%lld, +%u) out of bounds",
 				    tr->pc, (long long)o, n);
+	if (tr->end_abs)   /* a constant end: in bounds for every packet; orig() guards the bytes */
+		return 0;
 	if (o + n > 0 && (rc = jn_rec_len_guard(tr, JN_TC_GE, o + n - tr->end_off)))
 		return rc;
 	if (tr->grown && o + n > 0) {
@@ -189,7 +207,10 @@ static int ctx_load(struct jn_tracer *tr, int64_t o, unsigned n, struct sval *ou
 	memset(out, 0, sizeof(*out));
 	switch (o) {
 	case 0: out->kind = SK_PKT; out->off = tr->data_off; return 0;
-	case 4: out->kind = SK_PEND; out->off = tr->end_off; return 0;
+	case 4:   /* data_end: from the original end, or absolute after a constant adjust_tail */
+		out->kind = tr->end_abs ? SK_PKT : SK_PEND;
+		out->off = tr->end_off;
+		return 0;
 	case 8: out->kind = SK_PKT; out->off = tr->meta_off; return 0;
 	case 20: r = jn_tb_const(&tr->b, 0); break;
 	default:
@@ -218,8 +239,10 @@ int jn_rec_load(struct jn_tracer *tr, const struct sval *p, int64_t off, unsigne
 		return 0;
 	}
 	r = shadow_load(tr, p->kind, p->obj, o, sz);
+	if (r == -(1000 + JN_TRERR_STACK))
+		return jn_rec_abort(tr, JN_TRERR_STACK, "pc %u: load overlaps a spilled pointer", tr->pc);
 	if (r <= -1000)
-		return jn_rec_abort(tr, -r - 1000, "pc %u: load overlaps a spilled pointer", tr->pc);
+		return -r - 1000;
 	if (r < 0)
 		return r;
 	memset(out, 0, sizeof(*out));

@@ -128,6 +128,22 @@ static __attribute__((noinline)) int count_bytes(const __u8 *p, const __u8 *end,
 	return s & 1;
 }
 
+/* A type-length-value walk: the value sits after a length byte, so each
+ * length is its own path (the offset is specialised). */
+SEC("xdp")
+int t_skip(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 *p = data, *q;
+
+	if ((void *)(p + 16) > end)
+		return XDP_PASS;
+	q = p + 15 + p[14];
+	if ((void *)(q + 1) > end)
+		return XDP_DROP;
+	return *q & 1 ? XDP_TX : XDP_PASS;
+}
+
 SEC("xdp")
 int t_call(struct xdp_md *ctx)
 {
@@ -155,6 +171,26 @@ int t_push_eth(struct xdp_md *ctx)
 	__builtin_memcpy(outer->h_source, inner->h_dest, ETH_ALEN);
 	outer->h_proto = bpf_htons(0x88b5);
 	return XDP_TX;
+}
+
+/* Pad or cut every frame to 128 bytes, then read a byte that is a packet
+ * byte for long frames and a padding zero for short ones. */
+SEC("xdp")
+int t_pad(struct xdp_md *ctx)
+{
+	int len = (int)(ctx->data_end - ctx->data);
+	void *data, *end;
+	__u8 *p;
+
+	if (bpf_xdp_adjust_tail(ctx, 128 - len))
+		return XDP_ABORTED;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	p = data;
+	if ((void *)(p + 128) > end)
+		return XDP_DROP;
+	p[0] = p[100] ^ p[127];
+	return p[100] ? XDP_TX : XDP_PASS;
 }
 
 SEC("xdp")

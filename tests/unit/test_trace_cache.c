@@ -75,8 +75,9 @@ struct outcome { uint64_t hits, good, good_hits; const struct jn_nic_stats *st; 
 
 /* Run pkts[0..n) through a NIC on a fresh instance of obj; good[i] marks
  * the packets whose hit rate matters.  Stats are copied out. */
-static void run(const char *obj, const char *maps, size_t n, const struct jn_nic_opts *o,
-		const bool *good, struct outcome *out, struct jn_nic_stats *st)
+static void run_any(const char *obj, const char *entry, const char *maps, size_t n,
+		    const struct jn_nic_opts *o, const bool *good, struct outcome *out,
+		    struct jn_nic_stats *st)
 {
 	struct inst in, f;
 	struct jn_nic *nic;
@@ -85,10 +86,10 @@ static void run(const char *obj, const char *maps, size_t n, const struct jn_nic
 	char err[256];
 
 	memset(out, 0, sizeof(*out));
-	assert_int_equal(inst_open(&in, obj, NULL, maps), 0);
+	assert_int_equal(inst_open(&in, obj, entry, maps), 0);
 	if (o->policy == JN_POL_BELADY) {
 		struct jn_pkt_set s = { .pkts = pkts, .n = n };
-		assert_int_equal(inst_open(&f, obj, NULL, maps), 0);
+		assert_int_equal(inst_open(&f, obj, entry, maps), 0);
 		assert_int_equal(jn_nic_future(f.x, &s, &future, err, sizeof(err)), 0);
 		inst_close(&f);
 		oo.future = future;
@@ -112,6 +113,18 @@ static void run(const char *obj, const char *maps, size_t n, const struct jn_nic
 	jn_nic_free(nic);
 	free(future);
 	inst_close(&in);
+}
+
+static void run(const char *obj, const char *maps, size_t n, const struct jn_nic_opts *o,
+		const bool *good, struct outcome *out, struct jn_nic_stats *st)
+{
+	run_any(obj, NULL, maps, n, o, good, out, st);
+}
+
+static void run_prog(const char *obj, const char *entry, size_t n, const struct jn_nic_opts *o,
+		     const bool *good, struct outcome *out, struct jn_nic_stats *st)
+{
+	run_any(obj, entry, "tests/maps/trace_cases.maps.json", n, o, good, out, st);
 }
 
 static void test_ipv6_filter_needs_two_traces_for_well_formed_traffic(void **state)
@@ -166,11 +179,13 @@ static void test_unlucky_order_thrashes_a_small_cache(void **state)
 	assert_true(st.max_window_miss < 0.6);
 }
 
-/* adjust_tail specialises each oversized length into its own path: a flood
- * of oversized frames of many lengths is a flood of rare paths.  Good
- * traffic (two paths) keeps its hit rate with admission on. */
+/* A TLV walk specialises each length into its own path
+ * (tests/objs/trace_cases.bpf.c, t_skip): a flood of frames with random
+ * lengths is a flood of rare paths.  Good traffic (length 0, two paths)
+ * keeps its hit rate in a two-trace cache with admission on. */
 static void test_admission_keeps_good_hit_rate_under_a_flood(void **state)
 {
+	static const char *obj = "build/tests/objs/trace_cases.o";
 	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 2, .policy = JN_POL_LRU };
 	struct outcome plain, admit;
 	struct jn_nic_stats st;
@@ -182,21 +197,37 @@ static void test_admission_keeps_good_hit_rate_under_a_flood(void **state)
 	for (size_t i = 0; i < n; i++) {
 		r = r * 1103515245u + 12345u;
 		good[i] = i % 2 == 0;
-		if (good[i])
-			set_pkt(i, i % 4 == 0 ? ipv6_udp(frames[i], 100) : ipv4_tcp(frames[i], 200, 7));
-		else
-			set_pkt(i, ipv4_tcp(frames[i], 700 + (r >> 8) % 800, 9));
+		set_pkt(i, ipv4_tcp(frames[i], 300, 7));
+		frames[i][14] = good[i] ? 0 : (uint8_t)(1 + (r >> 8) % 255);
+		frames[i][15 + frames[i][14]] = (uint8_t)(i % 4 == 0);
 	}
-	run("build/progs/adjust_tail.o", "progs/adjust_tail.maps.json", n, &o, good, &plain, &st);
+	run_prog(obj, "t_skip", n, &o, good, &plain, &st);
 	o.admit = 2;
-	o.admit_window = 64;
-	run("build/progs/adjust_tail.o", "progs/adjust_tail.maps.json", n, &o, good, &admit, &st);
+	o.admit_window = 16;
+	run_prog(obj, "t_skip", n, &o, good, &admit, &st);
 	print_message("good traffic hit rate: %.3f without admission, %.3f with (installs %llu, held back %llu)\n",
 		      (double)plain.good_hits / (double)plain.good, (double)admit.good_hits / (double)admit.good,
 		      (unsigned long long)st.installs, (unsigned long long)st.not_admitted);
 	assert_true((double)plain.good_hits / (double)plain.good < 0.5);
 	assert_true((double)admit.good_hits / (double)admit.good > 0.9);
 	assert_true(st.not_admitted > 1000);
+}
+
+/* adjust_tail(K - len) cuts every oversized frame to K bytes: the end is a
+ * constant, not specialised per length, so all lengths share one path. */
+static void test_adjust_tail_to_a_constant_length_is_one_path(void **state)
+{
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 4, .policy = JN_POL_LRU };
+	struct outcome out;
+	struct jn_nic_stats st;
+	size_t n = 0;
+	(void)state;
+
+	for (uint32_t len = 601; len <= 1500; len += 9, n++)
+		set_pkt(n, ipv4_tcp(frames[n], len, (uint16_t)len));
+	run("build/progs/adjust_tail.o", "progs/adjust_tail.maps.json", n, &o, NULL, &out, &st);
+	assert_int_equal(st.distinct_paths, 1);
+	assert_int_equal(out.hits, n - 1);
 }
 
 /* Packets on one path share one condition string and hash; the condition
@@ -395,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_filter_needs_two_traces_for_well_formed_traffic),
 		cmocka_unit_test(test_unlucky_order_thrashes_a_small_cache),
 		cmocka_unit_test(test_admission_keeps_good_hit_rate_under_a_flood),
+		cmocka_unit_test(test_adjust_tail_to_a_constant_length_is_one_path),
 		cmocka_unit_test(test_path_condition_is_canonical_and_readable),
 		cmocka_unit_test(test_implied_length_guards_are_dropped),
 		cmocka_unit_test(test_guards_implied_by_an_equality_are_dropped),
