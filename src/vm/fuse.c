@@ -69,9 +69,28 @@ void jn_vm_fuse(struct jn_vm *vm)
 		if (target[pc + 1])
 			continue;
 		if (a->op == JN_OP_MOV64_X && b->op == JN_OP_ADD64_K && b->dst == a->dst) {
+			struct jn_vinsn *c = b + 1;
 			a->op = JN_VOP_MOVADD;
 			a->imm = b->imm;
+			/* the bounds check that usually follows: forward only, so
+			 * the budget (charged on backward jumps) is not involved */
+			if (pc + 2 < vm->n && !target[pc + 2] && c->op == JN_OP_JGT_X &&
+			    c->dst == a->dst && c->off > (int32_t)(pc + 2)) {
+				a->op = JN_VOP_BOUNDS;
+				a->off = c->off;
+				a->back = c->src;
+				pc++;
+			}
 			pc++;
+			continue;
+		}
+		if (a->op == JN_OP_LDXB && b->op == JN_OP_LSH64_K && b->dst == a->dst &&
+		    pc + 2 < vm->n && !target[pc + 2] && b[1].op == JN_OP_OR64_X &&
+		    b[1].src == a->dst && b[1].dst != a->dst) {
+			a->op = JN_VOP_BYTEOR;
+			a->imm = b->imm;
+			a->back = b[1].dst;
+			pc += 2;
 		}
 	}
 	free(target);

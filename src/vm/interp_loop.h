@@ -107,6 +107,27 @@ L_LE32:      DST = (uint32_t)DST; NEXT();
 L_LE64:      NEXT();
 	/* super-instructions (fuse.c) */
 L_S_MOVADD:  DST = SRC + IMM; COUNT_MORE(1); ip += 2; DISPATCH();
+	/* BOUNDS: imm K, off target (forward), back holds rX */
+L_S_BOUNDS: {
+	uint64_t d = SRC + IMM;
+	DST = d;
+	COUNT_MORE(2);
+	if (d > R[ip->back]) {
+		ip = code + ip->off;
+		DISPATCH();
+	}
+	ip += 3;
+	DISPATCH(); }
+	/* BYTEOR: off o, imm K, back holds rB */
+L_S_BYTEOR: {
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v;
+	if (jn_likely(IN(a, 1))) v = *(const uint8_t *)(uintptr_t)a;
+	else if ((rc = jn_vm_slow_load(run, PC(), a, 1, &v))) return rc;
+	DST = v << (IMM & 63);
+	R[ip->back] |= DST;
+	COUNT_MORE(2);
+	ip += 3;
+	DISPATCH(); }
 #define FP_LD(id, type) L_S_##id##_FP: { type t; \
 	memcpy(&t, (const void *)(uintptr_t)(R[10] + (uint64_t)(int64_t)ip->off), sizeof(t)); \
 	DST = t; NEXT(); }
