@@ -11,10 +11,11 @@
 #include "base/base.h"
 #include "vliw_internal.h"
 
-enum { NR = JN_ISA_NREGS, ZW = JN_ISA_STACK / 64 };
+enum { NR = JN_ISA_NREGS, ZW = JN_ISA_STACK / 64, NSLOT = JN_ISA_STACK / 8 };
 
 struct astate {
 	struct absval r[NR];
+	struct absval slot[NSLOT];   /* what 8-byte stack slot k (r10 - 512 + 8k) holds */
 	uint64_t z[ZW];      /* bit b: stack byte r10 - 512 + b is zero */
 	uint16_t minlen;     /* the packet surely has this many bytes from data */
 };
@@ -161,6 +162,49 @@ static void zero_store(struct astate *st, const struct xin *in)
 	}
 }
 
+static void forget_slots(struct astate *st)
+{
+	for (int k = 0; k < NSLOT; k++)
+		st->slot[k] = (struct absval){ AK_UNK, 0 };
+}
+
+/* Spills: an aligned 8-byte store of a register or an immediate into the
+ * stack records what it stored; any other store touching a slot forgets it. */
+static void slot_store(struct astate *st, const struct xin *in)
+{
+	struct absval b = st->r[in->dst];
+	int64_t lo = JN_ISA_STACK + b.v + in->off, hi = lo + jn_vliw_msize(in);
+	int f = xform(in);
+
+	if (b.kind != AK_STACK) {
+		if (!nonstack_ptr(b.kind))
+			forget_slots(st);
+		return;
+	}
+	if (lo < 0 || hi > JN_ISA_STACK) {
+		forget_slots(st);
+		return;
+	}
+	for (int64_t k = lo / 8; k <= (hi - 1) / 8; k++)
+		st->slot[k] = (struct absval){ AK_UNK, 0 };
+	if (hi - lo == 8 && lo % 8 == 0 && f == XF_STX)
+		st->slot[lo / 8] = st->r[in->src];
+	else if (hi - lo == 8 && lo % 8 == 0 && f == XF_ST)
+		st->slot[lo / 8] = (struct absval){ AK_CONST, in->imm };
+}
+
+/* A reload of a spill: an aligned 8-byte load from a stack slot. */
+static bool slot_load(const struct astate *st, const struct xin *in, struct absval *v)
+{
+	struct absval b = st->r[in->src];
+	int64_t lo = JN_ISA_STACK + b.v + in->off;
+
+	if (in->op != JN_OP_LDXDW || b.kind != AK_STACK || lo < 0 || lo + 8 > JN_ISA_STACK || lo % 8)
+		return false;
+	*v = st->slot[lo / 8];
+	return v->kind != AK_TOP;
+}
+
 static void step(struct astate *st, const struct xin *in)
 {
 	static const struct absval unk = { AK_UNK, 0 };
@@ -185,7 +229,7 @@ static void step(struct astate *st, const struct xin *in)
 			r[in->dst] = (struct absval){ AK_PKT, 0 };
 		else if (r[in->src].kind == AK_CTX && f == XF_LDX && (in->off == 4 || in->off == 8))
 			r[in->dst] = (struct absval){ in->off == 4 ? AK_END : AK_PKTV, 0 };
-		else
+		else if (!slot_load(st, in, &r[in->dst]))
 			r[in->dst] = unk;
 		break;
 	case XF_LDDW:
@@ -195,23 +239,31 @@ static void step(struct astate *st, const struct xin *in)
 		break;
 	case XF_ST: case XF_STX: case XF_ST6: case XF_STX6:
 		zero_store(st, in);
+		slot_store(st, in);
 		break;
 	case XF_ATOMIC: case XF_AFETCH: case XF_AXCHG: case XF_ACMPXCHG:
 		zero_store(st, in);
+		slot_store(st, in);
 		if (f == XF_ACMPXCHG)
 			r[0] = unk;
 		else if (f != XF_ATOMIC)
 			r[in->src] = unk;
 		break;
 	case XF_CALL:
-		if (!helper_reads_only(in->imm))
+		if (!helper_reads_only(in->imm)) {
 			memset(st->z, 0, sizeof(st->z));
+			forget_slots(st);
+		}
 		if (in->imm == 44 || in->imm == 54 || in->imm == 65)   /* packet moved */
 			st->minlen = 0;
-		if (in->imm == 44 || in->imm == 54 || in->imm == 65)
+		if (in->imm == 44 || in->imm == 54 || in->imm == 65) {
 			for (int k = 6; k < 10; k++)
 				if (pkt_ptr(r[k].kind))
 					r[k] = (struct absval){ AK_PKTV, 0 };
+			for (int k = 0; k < NSLOT; k++)
+				if (pkt_ptr(st->slot[k].kind))
+					st->slot[k] = (struct absval){ AK_PKTV, 0 };
+		}
 		for (int k = 1; k <= 5; k++)
 			r[k] = unk;
 		r[0] = in->imm == 1 ? (struct absval){ AK_MAPV, 0 } : unk;
@@ -253,6 +305,8 @@ static bool merge(struct astate *into, bool *seen, const struct astate *s)
 	}
 	for (int k = 0; k < NR; k++)
 		into->r[k] = join1(into->r[k], s->r[k]);
+	for (int k = 0; k < NSLOT; k++)
+		into->slot[k] = join1(into->slot[k], s->slot[k]);
 	for (int k = 0; k < ZW; k++)
 		into->z[k] &= s->z[k];
 	if (s->minlen < into->minlen)
@@ -260,47 +314,70 @@ static bool merge(struct astate *into, bool *seen, const struct astate *s)
 	return memcmp(&old, into, sizeof(old)) != 0;
 }
 
+/* Forward propagation in program order, sweeping again only when a
+ * backward jump changed something (one sweep for code without loops). */
+static void propagate(struct xfn *f, struct astate *in, bool *seen, bool *queued)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (size_t i = 0; i < f->n; i++) {
+			size_t s[2], k;
+			struct astate st, e;
+			if (!queued[i])
+				continue;
+			queued[i] = false;
+			st = in[i];
+			step(&st, &f->code[i]);
+			k = nsucc(f, i, s);
+			for (size_t j = 0; j < k; j++) {
+				e = st;
+				if (jn_vliw_is_cond(&f->code[i]))
+					edge_len(&f->code[i], &in[i], j == 0, &e);
+				if (merge(&in[s[j]], &seen[s[j]], &e)) {
+					queued[s[j]] = true;
+					again |= s[j] <= i;
+				}
+			}
+		}
+	}
+}
+
 static int facts(struct xfn *f)
 {
-	struct astate *in = calloc(f->n, sizeof(*in));
+	struct astate *in;
 	bool *seen = calloc(f->n, 1), *queued = calloc(f->n, 1);
-	size_t *work = malloc(f->n * sizeof(*work)), nw = 0;
 
-	if (!in || !seen || !queued || !work) {
-		free(in); free(seen); free(queued); free(work);
+	if (f->scratch_n < f->n) {   /* one buffer for all the analyses of a compilation */
+		free(f->scratch);
+		f->scratch = malloc(f->n * sizeof(*in));
+		f->scratch_n = f->scratch ? f->n : 0;
+	}
+	in = f->scratch;
+	if (!in || !seen || !queued) {
+		free(seen); free(queued);
 		return -ENOMEM;
 	}
+	memset(&in[0], 0, sizeof(in[0]));
 	for (int k = 0; k < NR; k++)
 		in[0].r[k] = (struct absval){ AK_UNK, 0 };
 	in[0].r[1] = (struct absval){ f->ctx_mem ? AK_NONSTACK : AK_CTX, 0 };
 	in[0].r[10] = (struct absval){ AK_STACK, 0 };
+	for (int k = 0; k < NSLOT; k++)   /* the stack starts zeroed */
+		in[0].slot[k] = (struct absval){ AK_CONST, 0 };
 	in[0].minlen = f->ctx_mem ? 0 : JN_XDP_MIN_LEN;   /* shorter packets never reach a program */
 	memset(in[0].z, 0xff, sizeof(in[0].z));
 	seen[0] = queued[0] = true;
-	work[nw++] = 0;
-	while (nw) {
-		size_t i = work[--nw], s[2], k;
-		struct astate st = in[i], e;
-		queued[i] = false;
-		step(&st, &f->code[i]);
-		k = nsucc(f, i, s);
-		for (size_t j = 0; j < k; j++) {
-			e = st;
-			if (jn_vliw_is_cond(&f->code[i]))
-				edge_len(&f->code[i], &in[i], j == 0, &e);
-			if (merge(&in[s[j]], &seen[s[j]], &e) && !queued[s[j]]) {
-				queued[s[j]] = true;
-				work[nw++] = s[j];
-			}
-		}
-	}
+	propagate(f, in, seen, queued);
 	for (size_t i = 0; i < f->n; i++) {
 		for (int k = 0; k < NR; k++)
 			f->av[i * NR + k] = seen[i] ? in[i].r[k] : (struct absval){ AK_TOP, 0 };
-		memcpy(&f->zero[i * ZW], in[i].z, sizeof(in[i].z));
-		f->minlen[i] = in[i].minlen;
+		if (seen[i])
+			memcpy(&f->zero[i * ZW], in[i].z, sizeof(in[i].z));
+		f->minlen[i] = seen[i] ? in[i].minlen : 0;
 	}
-	free(in); free(seen); free(queued); free(work);
+	free(seen); free(queued);
 	return 0;
 }
 

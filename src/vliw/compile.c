@@ -159,6 +159,7 @@ static int build(const struct jn_insn *insns, size_t n, const struct jn_vliw_opt
 	if (!rc)
 		rc = jn_vliw_schedule(&f, p->lanes, !o->no_motion, p, err, errlen);
 	jn_vliw_fn_free(&f);
+	free(f.scratch);
 	free(f.code);
 	return rc;
 }

@@ -4,7 +4,8 @@
  * A check "if rP > rE goto X" (also >=, and the mirrored < and <=) where
  * rP holds data + K and rE data_end (the forward facts of cfg.c say so), X
  * exits with a constant action A (0..255) and nothing else (exit K, or
- * r0 = A; exit, or exit with r0 known to be A) is deleted, and the
+ * r0 = A; exit, or r0 = rX; exit or exit with rX / r0 known to be A) is
+ * deleted, and the
  * instruction it falls into becomes a checked load (xisa_table.h): the
  * access unit compares data + K with data_end before that load and stops
  * the core with action A if the packet is shorter.  The result is exactly
@@ -32,6 +33,11 @@ static int exit_action(const struct xfn *f, size_t i, size_t t)
 	if ((x->op == JN_OP_MOV64_K || x->op == JN_OP_MOV32_K) && x->dst == 0 && t + 1 < f->n &&
 	    f->code[t + 1].op == JN_OP_EXIT && !f->code[t + 1].del)
 		return x->imm >= 0 && x->imm <= 255 ? x->imm : -1;
+	if (x->op == JN_OP_MOV64_X && x->dst == 0 && t + 1 < f->n && f->code[t + 1].op == JN_OP_EXIT &&
+	    !f->code[t + 1].del) {   /* r0 = rX; exit, with rX known at the check */
+		const struct absval *v = &f->av[i * NR + x->src];
+		return v->kind == AK_CONST && v->v >= 0 && v->v <= 255 ? (int)v->v : -1;
+	}
 	return -1;
 }
 

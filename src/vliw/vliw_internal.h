@@ -56,6 +56,8 @@ struct xfn {
 	struct absval *av;   /* per insn: register facts before it (n * 11) */
 	uint64_t *zero;      /* per insn: stack bytes known zero before it (n * 8 words) */
 	uint16_t *minlen;    /* per insn: bytes the packet surely has from data, before it */
+	void *scratch;       /* cfg.c's working states, kept between analyses */
+	size_t scratch_n;
 };
 
 /* Abstract values of the forward analysis. */
