@@ -465,6 +465,8 @@ int jn_tracer_new(struct jn_xdp *x, struct jn_tracer **out, char *err, size_t er
 		goto nomem;
 	for (uint32_t pc = 0; pc < tr->n; pc++)
 		tr->ops[pc] = (uint8_t)jn_isa_decode(&tr->insns[pc]);
+	jn_rec_dirty(tr, true, 0, JN_XDP_FRAME_SZ);   /* the first reset clears everything */
+	jn_rec_dirty(tr, false, 0, REC_STACK);
 	for (size_t i = 0; i < tr->nmaps; i++) {
 		uint32_t type;
 		tr->maps[i] = jn_xdp_map(x, i);
@@ -521,7 +523,9 @@ static int record_start(struct jn_tracer *tr, const uint8_t *pkt, uint32_t len, 
 	if ((rc = jn_xdp_begin(tr->x, pkt, len, ts_ns, &res)))
 		return rc;
 	xr = jn_xdp_run_state(tr->x);
-	memset(tr->frame, 0, sizeof(tr->frame));
+	/* headroom zeroed (bytes past the packet are only ever read after the
+	 * recorder wrote them: bounds checks, adjust_tail's zeros) */
+	memset(tr->frame, 0, JN_XDP_HEADROOM);
 	memcpy(tr->frame + JN_XDP_HEADROOM, pkt, len);
 	jn_vm_run_init_xdp(tr->run, tr->vm, tr->frame, sizeof(tr->frame), JN_XDP_HEADROOM, len,
 			   JN_XDP_FRAME_SZ);

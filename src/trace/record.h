@@ -63,6 +63,7 @@ struct jn_tracer {
 	uint8_t frame[JN_XDP_FRAME_SZ] __attribute__((aligned(64)));
 	struct sbyte psh[JN_XDP_FRAME_SZ];
 	struct sbyte ssh[REC_STACK];
+	size_t psh_lo, psh_hi, ssh_lo, ssh_hi;   /* shadow bytes written since the last reset */
 	struct sval spill[REC_STACK / 8];
 	struct mval mv[REC_MAX_MVALS];
 	int nmv;
@@ -105,6 +106,8 @@ int jn_rec_atomic(struct jn_tracer *tr, int op, const struct jn_insn *in);
  * bytes (a key): appended to t->chunks.  Returns the first index or < 0. */
 int jn_rec_chunks(struct jn_tracer *tr, const struct sval *p, uint32_t size, uint8_t *bytes);
 void jn_rec_mem_reset(struct jn_tracer *tr);
+/* Note that shadow bytes [i, i+n) of the packet (pkt) or stack were written. */
+void jn_rec_dirty(struct jn_tracer *tr, bool pkt, size_t i, size_t n);
 void jn_rec_zero_stack(struct jn_tracer *tr, uint32_t off, uint32_t len);
 uint8_t *jn_rec_addr(struct jn_tracer *tr, const struct sval *p, int64_t off);
 int jn_rec_global(struct jn_tracer *tr, int map, uint32_t off, struct sval *out);

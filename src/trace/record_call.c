@@ -411,6 +411,7 @@ static int rec_adjust(struct jn_tracer *tr, int32_t id)
 					return z;
 				for (int64_t i = end; i < end + d; i++)
 					tr->psh[JN_XDP_HEADROOM + i] = (struct sbyte){ z, 0 };
+				jn_rec_dirty(tr, true, (size_t)(JN_XDP_HEADROOM + end), (size_t)d);
 			} else if (!to_const) {
 				tr->grown = true;
 			}

@@ -30,6 +30,18 @@ uint8_t *jn_rec_addr(struct jn_tracer *tr, const struct sval *p, int64_t off)
 	}
 }
 
+void jn_rec_dirty(struct jn_tracer *tr, bool pkt, size_t i, size_t n)
+{
+	size_t *lo = pkt ? &tr->psh_lo : &tr->ssh_lo, *hi = pkt ? &tr->psh_hi : &tr->ssh_hi;
+
+	if (i < *lo)
+		*lo = i;
+	if (i + n > *hi)
+		*hi = i + n;
+}
+
+/* Back to "every byte as it arrived": only the ranges written are reset
+ * (a miss's cost is mostly this and the copy of the packet). */
 void jn_rec_mem_reset(struct jn_tracer *tr)
 {
 	for (int i = 0; i < tr->nmv; i++) {
@@ -37,10 +49,13 @@ void jn_rec_mem_reset(struct jn_tracer *tr)
 		free(tr->mv[i].sh);
 	}
 	tr->nmv = 0;
-	for (size_t i = 0; i < JN_XDP_FRAME_SZ; i++)
+	for (size_t i = tr->psh_lo; i < tr->psh_hi; i++)
 		tr->psh[i].ref = SB_ORIG;
-	for (size_t i = 0; i < REC_STACK; i++)
+	for (size_t i = tr->ssh_lo; i < tr->ssh_hi; i++)
 		tr->ssh[i].ref = SB_ORIG;
+	tr->psh_lo = JN_XDP_FRAME_SZ;
+	tr->ssh_lo = REC_STACK;
+	tr->psh_hi = tr->ssh_hi = 0;
 }
 
 void jn_rec_zero_stack(struct jn_tracer *tr, uint32_t off, uint32_t len)
@@ -270,6 +285,8 @@ int jn_rec_store(struct jn_tracer *tr, const struct sval *p, int64_t off, unsign
 	if ((rc = region(tr, p, o, sz, true)))
 		return rc;
 	sh = shadow(tr, p->kind, p->obj, o);
+	if (p->kind != SK_MVAL)
+		jn_rec_dirty(tr, p->kind == SK_PKT, (size_t)(p->kind == SK_PKT ? o + JN_XDP_HEADROOM : o), sz);
 	if (v->kind != SK_SCALAR) {
 		if (p->kind != SK_STACK || sz != 8 || (o & 7))
 			return jn_rec_abort(tr, JN_TRERR_PTR_STORE, "pc %u", tr->pc);
