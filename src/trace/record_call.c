@@ -374,7 +374,8 @@ static int rec_adjust(struct jn_tracer *tr, int32_t id)
 	if (tr->R[1].kind != SK_CTX || tr->R[2].kind != SK_SCALAR)
 		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: adjust arguments", tr->pc);
 	if (id == BPF_FUNC_xdp_adjust_tail && !tr->end_abs && !tr->grown && tr->end_off == 0 &&
-	    affine(tr->b.t, tr->R[2].ref, &a, &k, 0) && a == -1)
+	    affine(tr->b.t, tr->R[2].ref, &a, &k, 0) && a == -1 &&
+	    (int32_t)tr->b.cval[tr->R[2].ref] == (int32_t)(k - L))   /* the form agrees with the value */
 		to_const = true;
 	if (to_const) {
 		d = k - L;
