@@ -85,11 +85,18 @@ void jn_vm_fuse(struct jn_vm *vm)
 			continue;
 		}
 		if (a->op == JN_OP_LDXB && b->op == JN_OP_LSH64_K && b->dst == a->dst &&
-		    pc + 2 < vm->n && !target[pc + 2] && b[1].op == JN_OP_OR64_X &&
-		    b[1].src == a->dst && b[1].dst != a->dst) {
-			a->op = JN_VOP_BYTEOR;
+		    pc + 2 < vm->n && !target[pc + 2] && b[1].op == JN_OP_OR64_X) {
+			const struct jn_vinsn *c = b + 1;
+			if (c->src == a->dst && c->dst != a->dst) {         /* rB |= rA */
+				a->op = JN_VOP_BYTEOR;
+				a->back = c->dst;
+			} else if (c->dst == a->dst && c->src != a->dst) {  /* rA |= rB */
+				a->op = JN_VOP_BYTEORD;
+				a->back = c->src;
+			} else {
+				continue;
+			}
 			a->imm = b->imm;
-			a->back = b[1].dst;
 			pc += 2;
 		}
 	}

@@ -128,6 +128,14 @@ L_S_BYTEOR: {
 	COUNT_MORE(2);
 	ip += 3;
 	DISPATCH(); }
+L_S_BYTEORD: {
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v;
+	if (jn_likely(IN(a, 1))) v = *(const uint8_t *)(uintptr_t)a;
+	else if ((rc = jn_vm_slow_load(run, PC(), a, 1, &v))) return rc;
+	DST = (v << (IMM & 63)) | R[ip->back];
+	COUNT_MORE(2);
+	ip += 3;
+	DISPATCH(); }
 #define FP_LD(id, type) L_S_##id##_FP: { type t; \
 	memcpy(&t, (const void *)(uintptr_t)(R[10] + (uint64_t)(int64_t)ip->off), sizeof(t)); \
 	DST = t; NEXT(); }

@@ -23,6 +23,7 @@ _Static_assert(JN_OP__COUNT <= 255, "op fits a byte");
 	_(MOVADD, 2)   /* rD = rS; rD += K  ->  rD = rS + K (pointer arithmetic) */ \
 	_(BOUNDS, 3)   /* rD = rS; rD += K; if rD > rX goto T (the packet bounds check) */ \
 	_(BYTEOR, 3)   /* rA = *(u8 *)(rS + o); rA <<= K; rB |= rA (unaligned field) */ \
+	_(BYTEORD, 3)  /* rA = *(u8 *)(rS + o); rA <<= K; rA |= rB */ \
 	/* frame-pointer accesses: their offsets were checked at load, none at run time */ \
 	_(LDXB_FP, 1) _(LDXH_FP, 1) _(LDXW_FP, 1) _(LDXDW_FP, 1) \
 	_(STXB_FP, 1) _(STXH_FP, 1) _(STXW_FP, 1) _(STXDW_FP, 1) \
