@@ -465,8 +465,13 @@ int jn_tracer_new(struct jn_xdp *x, struct jn_tracer **out, char *err, size_t er
 		goto nomem;
 	for (uint32_t pc = 0; pc < tr->n; pc++)
 		tr->ops[pc] = (uint8_t)jn_isa_decode(&tr->insns[pc]);
-	jn_rec_dirty(tr, true, 0, JN_XDP_FRAME_SZ);   /* the first reset clears everything */
+	/* reset everything once now: the pages are touched here, at setup, not
+	 * by the first miss */
+	jn_rec_dirty(tr, true, 0, JN_XDP_FRAME_SZ);
 	jn_rec_dirty(tr, false, 0, REC_STACK);
+	jn_rec_mem_reset(tr);
+	memset(tr->frame, 0, sizeof(tr->frame));
+	memset(tr->spill, 0, sizeof(tr->spill));
 	for (size_t i = 0; i < tr->nmaps; i++) {
 		uint32_t type;
 		tr->maps[i] = jn_xdp_map(x, i);
