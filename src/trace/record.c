@@ -581,8 +581,12 @@ int jn_trace_record(struct jn_tracer *tr, const uint8_t *pkt, uint32_t len, uint
 		msg[0] = 0;
 	tr->msg = msg;
 	tr->msglen = msglen;
-	if ((rc = record_start(tr, pkt, len, ts_ns)))
+	if ((rc = record_start(tr, pkt, len, ts_ns))) {
+		if (msg && msglen)
+			snprintf(msg, msglen, "trace: packet of %u bytes: XDP takes %d..%d", len,
+				 JN_XDP_MIN_LEN, JN_XDP_MAX_DATA);
 		return rc;
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;

@@ -21,6 +21,10 @@ int jn_nic_simulate(const uint64_t *paths, size_t n, uint32_t capacity, int poli
 
 	if (!s)
 		return -ENOMEM;
+	if (policy < 0 || policy >= JN_POL__COUNT) {
+		free(s);
+		return -EINVAL;
+	}
 	s->o.capacity = capacity ? capacity : 1;
 	s->o.policy = policy;
 	s->o.future = paths;

@@ -169,7 +169,8 @@ int jn_nic_future(struct jn_xdp *x, const struct jn_pkt_set *set, uint64_t **out
 
 /* Hit counts without running anything: the cache alone over the path of
  * every packet (paths[i], 0: not cacheable), as jn_nic_future gives them.
- * jn_nic_simulate: one capacity and policy (seed: random); hits in *hits.
+ * jn_nic_simulate: one capacity and policy (seed: random); hits in *hits;
+ * -EINVAL for an unknown policy, -ENOMEM.
  * jn_nic_lru_curve: LRU for every capacity 1..maxcap in one pass (stack
  * distances): hits[c-1] for capacity c. */
 int jn_nic_simulate(const uint64_t *paths, size_t n, uint32_t capacity, int policy, uint64_t seed,
