@@ -467,11 +467,6 @@ bool jn_vliw_base_is_stack(const struct xfn *f, size_t i, uint8_t reg, int64_t *
 	return true;
 }
 
-bool jn_vliw_base_not_stack(const struct xfn *f, size_t i, uint8_t reg)
-{
-	return nonstack_ptr(f->av[i * NR + reg].kind);
-}
-
 enum jn_vliw_region jn_vliw_region(const struct xfn *f, size_t i, uint8_t reg)
 {
 	switch (f->av[i * NR + reg].kind) {

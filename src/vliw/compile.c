@@ -262,7 +262,7 @@ int jn_vliw_listing(FILE *f, const struct jn_vliw_prog *p)
 	return ferror(f) ? -EIO : 0;
 }
 
-static void slot(const struct jn_vliw_prog *p, size_t r, const struct xin *in, struct jn_insn s[2])
+static void slot(size_t r, const struct xin *in, struct jn_insn s[2])
 {
 	memset(s, 0, 2 * sizeof(*s));
 	s[0].code = jn_vliw_xinfo[in->op].opcode;
@@ -280,7 +280,6 @@ static void slot(const struct jn_vliw_prog *p, size_t r, const struct xin *in, s
 	}
 	if (in->chk)
 		s[0].imm = (int32_t)(0x80000000u | (uint32_t)in->chk_act << 16 | in->chk);
-	(void)p;
 }
 
 int jn_vliw_emit_imem(FILE *f, const struct jn_vliw_prog *p)
@@ -295,15 +294,15 @@ int jn_vliw_emit_imem(FILE *f, const struct jn_vliw_prog *p)
 				s[0] = pend;
 				have = false;
 			} else if (i >= 0) {
-				slot(p, r, &p->code[i], s);
+				slot(r, &p->code[i], s);
 				pend = s[1];
 				have = xform(&p->code[i]) == XF_LDDW;
 			}
 			if (fwrite(&s[0], sizeof(s[0]), 1, f) != 1)
 				return -EIO;
 		}
-		if (have && p->lanes == 1)   /* second half in the next row */
-			r++, fwrite(&pend, sizeof(pend), 1, f);
+		if (have && p->lanes == 1 && (r++, fwrite(&pend, sizeof(pend), 1, f) != 1))
+			return -EIO;   /* (the second half takes the next row) */
 	}
 	return ferror(f) ? -EIO : 0;
 }

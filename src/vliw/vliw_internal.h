@@ -79,9 +79,8 @@ void jn_vliw_fn_free(struct xfn *f);
 int jn_vliw_compact(struct xfn *f);
 /* Delete pure instructions whose results are never read. Returns how many. */
 size_t jn_vliw_dce(struct xfn *f);
-/* May the memory of a and b (loads/stores, with the facts before each) overlap? */
+/* Does reg hold r10 + *off before insn i? */
 bool jn_vliw_base_is_stack(const struct xfn *f, size_t i, uint8_t reg, int64_t *off);
-bool jn_vliw_base_not_stack(const struct xfn *f, size_t i, uint8_t reg);
 /* Can the load at i never fault wherever the packet has at least minlen
  * bytes (stack slots in range, context fields, packet bytes below minlen)? */
 bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen);
