@@ -62,6 +62,16 @@ static int resolve_lddw(void *user, const struct jn_insn *pair, uint64_t *val, c
 		       x->n_maps);
 }
 
+void *jn_xdp_arg_mem(struct jn_vm_run *run, uint64_t p, uint64_t size, bool write, const char *what)
+{
+	void *m = jn_vm_mem(run, p, size, write);
+
+	if (!m)
+		jn_vm_fault(run, -EFAULT, "pc %u: %s: %llu bytes at %#llx not accessible", run->cur_pc,
+			    what, (unsigned long long)size, (unsigned long long)p);
+	return m;
+}
+
 struct jn_map *jn_xdp_map_arg(struct jn_vm_run *run, uint64_t ptr)
 {
 	struct jn_xdp *x = run->user;

@@ -12,17 +12,9 @@
 #include "xdp_internal.h"
 
 #define X(run) ((struct jn_xdp *)(run)->user)
+#define arg_mem jn_xdp_arg_mem
 #define HELPER(name) uint64_t jn_xdp_h_##name(struct jn_vm_run *run, uint64_t a1, uint64_t a2, \
 					      uint64_t a3, uint64_t a4, uint64_t a5)
-
-static void *arg_mem(struct jn_vm_run *run, uint64_t p, uint64_t size, bool write, const char *what)
-{
-	void *m = jn_vm_mem(run, p, size, write);
-	if (!m)
-		jn_vm_fault(run, -EFAULT, "pc %u: %s: %llu bytes at %#llx not accessible", run->cur_pc,
-			    what, (unsigned long long)size, (unsigned long long)p);
-	return m;
-}
 
 /* Expand one printf conversion of a trace_printk format into out. */
 static int expand_conv(const char **fp, uint64_t arg, char *out, size_t cap)

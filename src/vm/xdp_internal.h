@@ -47,6 +47,10 @@ struct jn_xdp {
 JN_XDP_IO_HELPERS(DECL_)
 #undef DECL_
 
+/* Host pointer for a helper's memory argument [p, p+size), or NULL after
+ * faulting the run with "pc N: <what>: ... not accessible". */
+void *jn_xdp_arg_mem(struct jn_vm_run *run, uint64_t p, uint64_t size, bool write, const char *what);
+
 /* The helper table (xdp_helpers.c). */
 void jn_xdp_bind_helpers(struct jn_xdp *x);
 /* The map behind a program's map pointer, or NULL (fault raised). */
