@@ -36,6 +36,13 @@ size_t jn_nic_victim(struct jn_nic *n)
 {
 	size_t v = 0;
 
+	/* a trace invalidated by a map change goes first (Belady knows better) */
+	for (size_t i = 0; n->o.policy != JN_POL_BELADY && i < n->nent; i++)
+		if (n->ent[i].stale) {
+			n->st.stale_evictions++;
+			return i;
+		}
+
 	switch (n->o.policy) {
 	case JN_POL_RANDOM:
 		return (size_t)(rnd(n) % n->nent);
@@ -113,6 +120,7 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	e->last = e->inserted = n->tick;
 	e->uses = 1;
 	e->ref = true;
+	e->stale = false;
 	n->ops_cached += t->info.ops;
 	n->paths[pi].cached = true;
 	n->paths[pi].installed_once = true;

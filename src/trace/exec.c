@@ -111,6 +111,7 @@ int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_resu
 	uint64_t vbuf[512], r0 = 0;
 	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x) };
 	uint32_t i, n = 0;
+	bool stale = false;
 
 	e.v = t->n <= 512 ? vbuf : malloc(t->n * sizeof(uint64_t));
 	if (!e.v)
@@ -122,7 +123,11 @@ int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_resu
 		if ((in->flags & JN_TF_POST) || jn_tir_kind[in->op] == JN_TK_E)
 			continue;
 		n += in->op != JN_TIR_KINT && in->op != JN_TIR_LEN;
-		if (!eval(&e, in, &e.v[i]) || e.run->err)
+		if (!eval(&e, in, &e.v[i])) {
+			stale = (in->flags & JN_TF_STATE) != 0;
+			break;
+		}
+		if (e.run->err)
 			break;
 	}
 	if (ops)
@@ -133,7 +138,7 @@ int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_resu
 		jn_xdp_clear_redirect(x);
 		if (e.v != vbuf)
 			free(e.v);
-		return 0;
+		return stale ? 2 : 0;
 	}
 	for (i = 0; i < t->n; i++) {
 		const struct jn_tins *in = &t->ir[i];

@@ -307,10 +307,15 @@ int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 		rc = jn_trace_exec(e->t, n->x, res, &ops);
 		if (rc < 0)
 			return rc;
-		if (!rc) {
+		if (rc != 1)
 			n->st.check_ops += ops;
-			continue;
+		if (rc == 2 && !e->stale) {   /* cannot hold until the maps change */
+			e->stale = true;
+			n->st.invalidations++;
 		}
+		if (rc != 1)
+			continue;
+		e->stale = false;
 		e->last = n->tick;
 		e->uses++;
 		e->ref = true;

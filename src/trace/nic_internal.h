@@ -22,6 +22,7 @@ struct centry {
 	size_t path;
 	uint64_t last, uses, inserted;
 	bool ref;
+	bool stale;                /* a guard over map contents alone failed: evicted first */
 };
 
 struct jn_nic {
@@ -58,6 +59,7 @@ void jn_nic_cache_free(struct jn_nic *n);
 /* The entry the policy evicts next (nent > 0); evicting entry v. */
 size_t jn_nic_victim(struct jn_nic *n);
 void jn_nic_evict(struct jn_nic *n, size_t v);
+
 /* Belady: next[] from o.future (nic.c). */
 int jn_nic_belady_prepare(struct jn_nic *n, char *err, size_t errlen);
 

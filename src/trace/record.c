@@ -566,6 +566,7 @@ static int record_finish(struct jn_tracer *tr, struct jn_trace *t)
 
 	if (!rc)
 		rc = jn_tcond_build(t);
+	jn_tstate(t);
 	t->info.path_insns = tr->steps;
 	return rc;
 }

@@ -75,7 +75,10 @@ void jn_trace_free(struct jn_trace *t);
  * held: effects were committed and res is the result, exactly as
  * jn_xdp_run would give it.  Returns 0 if a guard failed: nothing changed
  * (apart from the recency of LRU entries a lookup read, as the host's run
- * reads them again in the same order).  *ops counts the IR instructions
+ * reads them again in the same order).  Returns 2 if the guard that failed
+ * reads map contents through constant keys alone: the trace cannot hold
+ * for any packet until the maps change (nothing changed either).  *ops
+ * counts the IR instructions
  * executed (may be NULL). */
 int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_result *res,
 		  uint32_t *ops);
@@ -131,6 +134,8 @@ struct jn_nic_opts {
 struct jn_nic_stats {
 	uint64_t packets, skipped, hits, misses, cold_misses, capacity_misses, evictions, retraces;
 	uint64_t installs, not_admitted, distinct_paths, aborts, abort_by[JN_TRERR__COUNT];
+	uint64_t invalidations;  /* traces invalidated: a guard over map contents alone failed */
+	uint64_t stale_evictions;   /* evictions that took an invalidated trace */
 	uint64_t ops_hit, insns_miss, insns_full_hits;  /* IR ops on hits; interpreter insns on misses; ... of the hit packets' paths */
 	uint64_t check_ops;      /* IR ops spent on traces whose guards failed */
 	uint64_t guards_sum, body_sum, ops_sum, path_sum;   /* over installed traces */

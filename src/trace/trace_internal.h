@@ -27,7 +27,8 @@ enum jn_tcond {
 extern const char *const jn_tcond_text[JN_TC__COUNT];
 
 enum { JN_TF_POST = 1,      /* value known only after earlier effects ran */
-       JN_TF_LIVE = 2 };    /* (dce) */
+       JN_TF_LIVE = 2,      /* (dce) */
+       JN_TF_STATE = 4 };   /* (state.c) depends on map contents and constants alone */
 
 struct jn_tins {
 	uint8_t op;        /* enum jn_tir */
@@ -109,6 +110,8 @@ void jn_tremap_side(struct jn_trace *t, const int32_t *nw);
 /* Keep the instructions whose keep[i] is set, in order; nw (t->n entries)
  * receives the old-to-new map. */
 void jn_tcompact(struct jn_trace *t, const uint8_t *keep, int32_t *nw);
+/* state.c: mark what depends on map contents and constants alone. */
+void jn_tstate(struct jn_trace *t);
 /* implied.c: guards implied by an equality guard on the same value. */
 int jn_timplied(struct jn_trace *t);
 /* lenguard.c: every guard between the length and a constant folded into
