@@ -404,6 +404,53 @@ static void schedules_keep_the_hardware_rules(void **state)
 	globfree(&g);
 }
 
+/* The instruction memory image: every slot decodes (0x00: empty lane),
+ * every jump lands on a row of the image, the slots are the schedule's. */
+static void imem_image_decodes_back(void **state)
+{
+	glob_t g;
+	(void)state;
+	assert_int_equal(glob("build/progs/*.o", 0, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct jn_obj *obj;
+		struct jn_vliw_prog *p;
+		char err[256], text[128], *buf = NULL;
+		size_t len = 0;
+		assert_int_equal(jn_obj_open(g.gl_pathv[i], &obj, err, sizeof(err)), 0);
+		assert_int_equal(jn_vliw_compile(obj->progs[0].insns, obj->progs[0].n_insns, NULL, &p, err,
+						 sizeof(err)), 0);
+		FILE *f = open_memstream(&buf, &len);
+		assert_non_null(f);
+		assert_int_equal(jn_vliw_emit_imem(f, p), 0);
+		fclose(f);
+		assert_int_equal(len, p->nrows * (size_t)p->lanes * sizeof(struct jn_insn));
+		const struct jn_insn *slots = (const struct jn_insn *)buf;
+		for (size_t k = 0; k < p->nrows * (size_t)p->lanes; k++) {
+			size_t row = k / (size_t)p->lanes;
+			int32_t at = p->rows[k];
+			if (at == -1) {
+				assert_int_equal(slots[k].code, 0);
+				continue;
+			}
+			if (at == -2)   /* second half of an lddw */
+				continue;
+			const struct xin *in = &p->code[at];
+			assert_int_equal(jn_vliw_xdecode(&slots[k]), in->op);
+			assert_int_equal(jn_vliw_xdisasm(&slots[k], text, sizeof(text)), 0);
+			if (jn_vliw_is_jump(in)) {
+				int64_t t = (int64_t)row + 1 + (in->op == JN_OP_GOTOL ? slots[k].imm : slots[k].off);
+				assert_int_equal(t, in->tgt);
+			}
+			if (jn_vliw_is_load(in))
+				assert_int_equal(!!(slots[k].imm & (int32_t)0x80000000), !!in->chk);
+		}
+		free(buf);
+		jn_vliw_free(p);
+		jn_obj_close(obj);
+	}
+	globfree(&g);
+}
+
 static void extended_opcodes_decode_as_the_artifact(void **state)
 {
 	struct jn_insn s = { .code = 0xd7 };
@@ -569,6 +616,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(extended_opcodes_decode_as_the_artifact),
+		cmocka_unit_test(imem_image_decodes_back),
 		cmocka_unit_test(independent_moves_share_a_row),
 		cmocka_unit_test(read_after_write_needs_a_later_row),
 		cmocka_unit_test(write_after_write_needs_a_later_row),
