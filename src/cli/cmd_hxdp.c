@@ -37,7 +37,7 @@ static const struct jn_opt hxdp_opts[] = {
 	JN_OPT(struct hxdp_cfg, no_motion, "no-motion", JN_OPT_FLAG, NULL, "no code motion above branches"),
 	JN_OPT(struct hxdp_cfg, clock, "clock", JN_OPT_DOUBLE, "MHZ", "core clock (default 156.25)"),
 	JN_OPT(struct hxdp_cfg, helper_cycles, "helper-cycles", JN_OPT_INT, "N", "cycles a helper call stalls (default 2)"),
-	JN_OPT(struct hxdp_cfg, emit, "emit", JN_OPT_STR, "FILE", "write the instruction memory image (imem) to FILE"),
+	JN_OPT(struct hxdp_cfg, emit, "emit", JN_OPT_STR, "FILE", "write the instruction memory image to FILE (also: --emit imem FILE)"),
 	JN_OPT(struct hxdp_cfg, sweep, "sweep-lanes", JN_OPT_FLAG, NULL, "rows and IPC for 1..8 lanes"),
 	JN_OPT(struct hxdp_cfg, plot, "plot", JN_OPT_STR, "FILE", "with --sweep-lanes: write a gnuplot script to FILE"),
 	JN_OPT(struct hxdp_cfg, table, "table", JN_OPT_FLAG, NULL, "the paper's Table 3 for the shipped programs (run from the repo root)"),
@@ -232,6 +232,17 @@ static int hxdp_main(void *cfgp, int npos, char **pos)
 
 	if (c->table)
 		return jn_vliw_bench_table(stdout, c->json) ? 1 : 0;
+	if (c->emit && !strcmp(c->emit, "imem")) {   /* --emit imem FILE: FILE came as a positional */
+		if (npos < 2) {
+			fprintf(stderr, "jitnic hxdp: --emit imem needs a FILE\n");
+			return 2;
+		}
+		c->emit = pos[--npos];
+	}
+	if (npos > 2) {
+		fprintf(stderr, "jitnic hxdp: expected prog.o [traffic.pcap], got %d arguments\n", npos);
+		return 2;
+	}
 	if (npos < 1) {
 		fprintf(stderr, "jitnic hxdp: needs prog.o (or --table)\n");
 		return 2;
@@ -269,6 +280,6 @@ const struct jn_cmd jn_cmd_hxdp = {
 	.opts = hxdp_opts,
 	.cfg_size = sizeof(struct hxdp_cfg),
 	.min_pos = 0,
-	.max_pos = 2,
+	.max_pos = 3,
 	.run = hxdp_main,
 };

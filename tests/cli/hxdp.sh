@@ -65,6 +65,10 @@ grep -q 'lanes' "$TMP/e.txt" && ok || bad "--lanes 9 message"
 sz=$(wc -c <"$TMP/imem.bin")
 [ "$sz" -eq $((rows * 4 * 8)) ] && ok || bad "imem $sz bytes for $rows rows"
 
+# the issue's spelling: --emit imem FILE
+"$J" hxdp "$P" --maps "$M" --emit imem "$TMP/imem2.bin" --quiet >/dev/null || bad "--emit imem status"
+cmp -s "$TMP/imem.bin" "$TMP/imem2.bin" && ok || bad "--emit imem FILE differs"
+
 # --sweep-lanes with a plot script
 "$J" hxdp "$P" --maps "$M" --sweep-lanes --plot "$TMP/s.gp" >"$TMP/s.txt" || bad "sweep status"
 [ "$(grep -c '^ *[1-8] ' "$TMP/s.txt")" -eq 8 ] && ok || bad "sweep rows"
