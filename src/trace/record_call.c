@@ -87,6 +87,20 @@ static int mem_arg(struct jn_tracer *tr, int c, int i, uint32_t size, bool pre)
 	}
 	if (p->kind == SK_SCALAR && size == 0)
 		return val_arg(tr, c, i, pre);
+	if (p->kind == SK_MVAL && tr->mv[p->obj].global &&
+	    jn_map_spec(tr->maps[tr->mv[p->obj].map])->readonly) {
+		/* read-only global data (a format string): never changes, pass its address */
+		const struct mval *m = &tr->mv[p->obj];
+		int r;
+		if (p->off < 0 || p->off + size > m->size)
+			return jn_rec_abort(tr, JN_TRERR_FAULT, "pc %u: argument %d", tr->pc, i + 1);
+		r = jn_tb_const(&tr->b, tr->b.cval[m->base] + (uint64_t)p->off);
+		if (r < 0)
+			return r;
+		call->kind[i] = JN_TA_VAL;
+		call->val[i] = r;
+		return 0;
+	}
 	if (p->kind != SK_STACK && p->kind != SK_PKT)
 		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: argument %d", tr->pc, i + 1);
 	call->kind[i] = p->kind == SK_STACK ? JN_TA_STACK : JN_TA_PKT;
@@ -593,6 +607,7 @@ int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 		{BPF_FUNC_redirect_map, "MVV", true},
 		{BPF_FUNC_map_update_elem, "MKWV", false}, {BPF_FUNC_map_delete_elem, "MK", false},
 		{BPF_FUNC_perf_event_output, "CMVPV", false}, {BPF_FUNC_get_prandom_u32, "", false},
+		{BPF_FUNC_trace_printk, "PVVVV", false},
 	};
 	int c, rc;
 

@@ -78,6 +78,18 @@ int t_random(struct xdp_md *ctx)
 }
 
 SEC("xdp")
+int t_printk(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 *p = data;
+
+	if ((void *)(p + 16) > end)
+		return XDP_PASS;
+	bpf_printk("proto %x len %d", p[12] << 8 | p[13], (int)(end - data));
+	return XDP_PASS;
+}
+
+SEC("xdp")
 int t_random_branch(struct xdp_md *ctx)
 {
 	return bpf_get_prandom_u32() & 1 ? XDP_DROP : XDP_PASS;

@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pkt/pkt.h"
 #include "trace/trace.h"
@@ -133,6 +134,79 @@ static void test_adjust_head_and_stores_in_front_of_the_packet(void **state)
 	expect_traced("t_push_eth", traffic.n / 2);
 }
 
+/* The NIC run and the interpreter write the same log (trace_printk) or
+ * events (perf_event_output) file, byte for byte. */
+static void same_output(const char *objpath, const char *entry, const char *maps, bool events)
+{
+	struct jn_obj *obj;
+	struct jn_xdp *x[2];
+	struct jn_nic *nic;
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 2, .policy = JN_POL_LRU };
+	char *out[2] = {0};
+	size_t lens[2];
+	FILE *f[2];
+	char err[256];
+
+	assert_int_equal(jn_obj_open(objpath, &obj, err, sizeof(err)), 0);
+	for (int k = 0; k < 2; k++) {
+		struct jn_xdp_opts xo = { .sz = sizeof(xo) };
+		assert_non_null(f[k] = open_memstream(&out[k], &lens[k]));
+		if (events)
+			xo.events = f[k];
+		else
+			xo.log = f[k];
+		assert_int_equal(jn_xdp_open(obj, entry, &xo, &x[k], err, sizeof(err)), 0);
+		if (maps) {
+			struct jn_maps_init_env env;
+			struct jn_maps_init *init;
+			jn_xdp_init_env(x[k], &env);
+			assert_int_equal(jn_maps_init_load(maps, &env, &init, err, sizeof(err)), 0);
+			assert_int_equal(jn_xdp_apply_init(x[k], init, err, sizeof(err)), 0);
+			jn_maps_init_free(init);
+		}
+	}
+	assert_int_equal(jn_nic_new(x[0], &o, &nic, err, sizeof(err)), 0);
+	for (uint64_t i = 0; i < traffic.n; i++) {
+		struct jn_xdp_result r;
+		bool hit;
+		jn_nic_packet(nic, &traffic.pkts[i], &r, &hit);
+		jn_xdp_run(x[1], traffic.pkts[i].data, traffic.pkts[i].caplen, traffic.pkts[i].ts_ns, &r, false);
+	}
+	assert_true(jn_nic_stats(nic)->hits > traffic.n / 2);
+	jn_nic_free(nic);
+	for (int k = 0; k < 2; k++) {
+		jn_xdp_close(x[k]);
+		fclose(f[k]);
+	}
+	assert_true(lens[0] > 1000);
+	assert_int_equal(lens[0], lens[1]);
+	assert_memory_equal(out[0], out[1], lens[0]);
+	free(out[0]);
+	free(out[1]);
+	jn_obj_close(obj);
+}
+
+/* bpf_printk: the format string in .rodata, the line written at commit. */
+static void test_trace_printk_runs_in_the_trace(void **state)
+{
+	(void)state;
+	expect_traced("t_printk", traffic.n / 2);
+	same_output(OBJ, "t_printk", NULL, false);
+}
+
+/* xdpdump's perf_event_output of the packet, from libxdp (its .data set
+ * to capture on ifindex 1, where the packets arrive). */
+static void test_perf_event_output_runs_in_the_trace(void **state)
+{
+	(void)state;
+	if (access("/usr/lib/x86_64-linux-gnu/bpf/xdpdump_xdp.o", R_OK)) {
+		print_message("(no libxdp xdpdump_xdp.o: skipped)\n");
+		return;
+	}
+	same_output("/usr/lib/x86_64-linux-gnu/bpf/xdpdump_xdp.o", NULL,
+		    "tests/maps/xdpdump_ifindex1.maps.json", true);
+}
+
 static void test_adjust_tail_to_a_constant_end(void **state)
 {
 	(void)state;
@@ -193,6 +267,8 @@ int main(void)
 		cmocka_unit_test(test_calls_writing_the_callers_stack),
 		cmocka_unit_test(test_adjust_head_and_stores_in_front_of_the_packet),
 		cmocka_unit_test(test_adjust_tail_to_a_constant_end),
+		cmocka_unit_test(test_trace_printk_runs_in_the_trace),
+		cmocka_unit_test(test_perf_event_output_runs_in_the_trace),
 		cmocka_unit_test(test_branch_on_random_number_aborts),
 		cmocka_unit_test(test_lookup_after_update_aborts),
 		cmocka_unit_test(test_tail_calls_are_followed),
