@@ -23,9 +23,9 @@ int JN_INTERP_FN(struct jn_vm_run *run, uint64_t *R, uint32_t start, int depth)
 	const struct jn_vinsn *code = vm->code, *ip = code + start;
 	uint64_t plo = (uint64_t)(uintptr_t)run->data_meta;
 	uint64_t phi = (uint64_t)(uintptr_t)run->data_end;
-	/* the XDP context (struct xdp_md), loaded inline; an impossible address otherwise */
-	const uint64_t cbase = vm->opts.ctx_kind == JN_CTX_XDP ? (uint64_t)(uintptr_t)run->ctx_words
-							       : (uint64_t)-64;
+	/* the XDP context (struct xdp_md), loaded inline */
+	const bool xdp = vm->opts.ctx_kind == JN_CTX_XDP;
+	const uint64_t cbase = (uint64_t)(uintptr_t)run->ctx_words;
 	uint64_t vlo = (uint64_t)(uintptr_t)run->val_lo;   /* last map value a helper returned */
 	uint64_t vhi = (uint64_t)(uintptr_t)run->val_hi;
 	/* this frame's 512 bytes and every caller's frame above it */
@@ -198,7 +198,7 @@ L_GOTOL:
 #define LDX(id, sz, type, ext, slow_ext) L_##id: { \
 	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v; \
 	if (jn_likely(IN(a, sz))) { type t; memcpy(&t, (void *)(uintptr_t)a, sz); v = ext t; } \
-	else if ((sz) == 4 && a - cbase < XDP_MD_SIZE && !(a & 3)) v = ctx_field(run, a - cbase); \
+	else if ((sz) == 4 && xdp && a - cbase < XDP_MD_SIZE && !(a & 3)) v = ctx_field(run, a - cbase); \
 	else { if ((rc = jn_vm_slow_load(run, PC(), a, sz, &v))) return rc; v = slow_ext; } \
 	DST = v; NEXT(); }
 	LDX(LDXB, 1, uint8_t, (uint64_t), v)
