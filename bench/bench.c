@@ -13,6 +13,7 @@
 #include "maps/maps.h"
 #include "obj/obj.h"
 #include "pkt/pkt.h"
+#include "vliw/vliw.h"
 #include "vm/xdp.h"
 
 enum { REPS = 7, NPKTS = 4096, KSAMPLE = 256, KREPEAT = 2000 };
@@ -298,6 +299,11 @@ int main(int argc, char **argv)
 		if (!only || !strcmp(only, progs[i]))
 			bench_program(progs[i], t);
 	bench_overhead(pcap);
+	if (!only) {
+		printf("\nhXDP (the paper's Table 3): eBPF instructions / VLIW rows, IPC, cycles, Mpps on the simulator\n");
+		fflush(stdout);
+		jn_vliw_bench_table(stdout, false);
+	}
 	free(t->pkts);
 	free(t->arena);
 	free(t);
