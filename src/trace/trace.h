@@ -12,7 +12,8 @@
  * calls, head/tail moves) are applied only once every guard held.
  *
  * Traces hold pointers into the maps of the jn_xdp they were recorded on and
- * run only on that instance.
+ * run only on that instance, while their tracer lives (its condition, hash
+ * and sizes stay readable after both are gone).
  */
 #ifndef JN_TRACE_H
 #define JN_TRACE_H

@@ -260,22 +260,33 @@ static void test_path_condition_is_canonical_and_readable(void **state)
 	inst_close(&in);
 }
 
+/* The trace of a 60-byte TCP frame through obj (only its condition and
+ * sizes may be used: the instance is gone). */
+static struct jn_trace *record_tcp(const char *obj, const char *maps)
+{
+	struct inst in;
+	struct jn_tracer *tr;
+	struct jn_trace *t = NULL;
+	char err[256];
+
+	assert_int_equal(inst_open(&in, obj, NULL, maps), 0);
+	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
+	set_pkt(0, ipv4_tcp(frames[0], 60, 1));
+	assert_int_equal(jn_trace_record(tr, pkts[0].data, pkts[0].caplen, 0, &t, err, sizeof(err)), 0);
+	jn_tracer_free(tr);
+	inst_close(&in);
+	return t;
+}
+
 /* Length guards fold into one interval: the firewall's TCP path needs the
  * IPv4 and TCP headers (len >= 54) and nothing weaker is printed or kept;
  * the trace is shorter than the path it replaces. */
 static void test_implied_length_guards_are_dropped(void **state)
 {
-	struct inst in;
-	struct jn_tracer *tr;
-	struct jn_trace *t;
 	struct jn_trace_info info;
-	char err[256];
+	struct jn_trace *t = record_tcp("build/progs/simple_firewall.o", "progs/simple_firewall.maps.json");
 	(void)state;
 
-	assert_int_equal(inst_open(&in, "build/progs/simple_firewall.o", NULL, "progs/simple_firewall.maps.json"), 0);
-	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
-	set_pkt(0, ipv4_tcp(frames[0], 60, 1));
-	assert_int_equal(jn_trace_record(tr, pkts[0].data, pkts[0].caplen, 0, &t, err, sizeof(err)), 0);
 	assert_non_null(strstr(jn_trace_cond(t), "len >= 54 && "));
 	assert_null(strstr(jn_trace_cond(t), "len >= 34"));
 	assert_null(strstr(jn_trace_cond(t), "len >= 14"));
@@ -284,30 +295,19 @@ static void test_implied_length_guards_are_dropped(void **state)
 	assert_true(info.ops < info.path_insns);
 	assert_true(info.body < info.ops);
 	jn_trace_free(t);
-	jn_tracer_free(tr);
-	inst_close(&in);
 }
 
 /* An equality guard decides the other guards on the same field: the
  * router's "not 802.1Q, not 802.1ad" before "IPv4" leaves only "IPv4". */
 static void test_guards_implied_by_an_equality_are_dropped(void **state)
 {
-	struct inst in;
-	struct jn_tracer *tr;
-	struct jn_trace *t;
-	char err[256];
+	struct jn_trace *t = record_tcp("build/progs/router_ipv4.o", "progs/router_ipv4.maps.json");
 	(void)state;
 
-	assert_int_equal(inst_open(&in, "build/progs/router_ipv4.o", NULL, "progs/router_ipv4.maps.json"), 0);
-	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
-	set_pkt(0, ipv4_tcp(frames[0], 60, 1));
-	assert_int_equal(jn_trace_record(tr, pkts[0].data, pkts[0].caplen, 0, &t, err, sizeof(err)), 0);
 	assert_non_null(strstr(jn_trace_cond(t), "pkt[12:2] == 0x800"));
 	assert_null(strstr(jn_trace_cond(t), "0x8100"));
 	assert_null(strstr(jn_trace_cond(t), "0x88a8"));
 	jn_trace_free(t);
-	jn_tracer_free(tr);
-	inst_close(&in);
 }
 
 static void test_error_table_names_and_parses_every_reason(void **state)
@@ -387,37 +387,37 @@ static void test_simulation_and_lru_curve_match_the_nic(void **state)
 	free(paths);
 }
 
+/* One path, 50 packets 1 us apart, through a NIC with opts o: misses. */
+static uint64_t misses_one_path(struct jn_nic_opts *o)
+{
+	struct outcome out;
+	struct jn_nic_stats st;
+
+	o->sz = sizeof(*o);
+	o->capacity = 4;
+	for (size_t i = 0; i < 50; i++)
+		set_pkt(i, ipv4_tcp(frames[i], 60, 1));
+	run("build/progs/ipv6_filter.o", NULL, 50, o, NULL, &out, &st);
+	assert_int_equal(st.installs, 1);
+	assert_int_equal(out.hits + st.misses, 50);
+	return st.misses;
+}
+
 /* A trace installed with a delay of d packets: the path misses d times. */
 static void test_install_delay_costs_that_many_misses(void **state)
 {
-	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 4, .policy = JN_POL_LRU, .install_delay = 5 };
-	struct outcome out;
-	struct jn_nic_stats st;
+	struct jn_nic_opts o = { .install_delay = 5 };
 	(void)state;
-
-	for (size_t i = 0; i < 50; i++)
-		set_pkt(i, ipv4_tcp(frames[i], 60, 1));
-	run("build/progs/ipv6_filter.o", NULL, 50, &o, NULL, &out, &st);
-	assert_int_equal(st.misses, 5);
-	assert_int_equal(st.installs, 1);
-	assert_int_equal(out.hits, 45);
+	assert_int_equal(misses_one_path(&o), 5);
 }
 
 /* With a modelled host cost, a trace is usable once the packets' clock
  * passed it: packets 1 us apart, 10 us per miss: 10 misses. */
 static void test_host_cost_delays_the_install_by_time(void **state)
 {
-	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 4, .policy = JN_POL_LRU,
-				 .host_cost_ns = 10000 };
-	struct outcome out;
-	struct jn_nic_stats st;
+	struct jn_nic_opts o = { .host_cost_ns = 10000 };
 	(void)state;
-
-	for (size_t i = 0; i < 50; i++)
-		set_pkt(i, ipv4_tcp(frames[i], 60, 1));
-	run("build/progs/ipv6_filter.o", NULL, 50, &o, NULL, &out, &st);
-	assert_int_equal(st.misses, 10);
-	assert_int_equal(out.hits, 40);
+	assert_int_equal(misses_one_path(&o), 10);
 }
 
 int main(void)
