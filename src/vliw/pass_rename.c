@@ -28,7 +28,7 @@ static bool pure_def(const struct xin *i)
 static bool implicit_use(const struct xin *i, uint8_t r)
 {
 	int f = xform(i);
-	return (f == XF_CALL && r >= 1 && r <= 5) || (f == XF_EXIT && r == 0) ||
+	return (f == XF_CALL && (jn_vliw_uses(i) & (1u << r))) || (f == XF_EXIT && r == 0) ||
 	       (f == XF_ACMPXCHG && r == 0);
 }
 

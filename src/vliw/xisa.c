@@ -66,6 +66,24 @@ unsigned jn_vliw_msize(const struct xin *i)
 
 #define R(n) ((uint16_t)(1u << (n)))
 
+/* Arguments a helper reads (the kernel's prototypes, by helper id); a helper
+ * not listed reads all five.  A register beyond them is not an input. */
+static int helper_args(int32_t id)
+{
+	switch (id) {
+	case 5: case 7: case 8: case 14: case 15:   /* ktime_get_ns, prandom, cpu id, pid, uid */
+		return 0;
+	case 1: case 3: case 23: case 44: case 54: case 65:   /* map lookup/delete, redirect, adjust_* */
+		return 2;
+	case 12: case 51:                             /* tail_call, redirect_map */
+		return 3;
+	case 2: case 69:                              /* map_update_elem, fib_lookup */
+		return 4;
+	default:
+		return 5;
+	}
+}
+
 uint16_t jn_vliw_uses(const struct xin *i)
 {
 	switch (xform(i)) {
@@ -79,7 +97,7 @@ uint16_t jn_vliw_uses(const struct xin *i)
 	case XF_MOV_X: case XF_MOVSX: case XF_LDX: case XF_LDXSX: case XF_LD6: case XF_ALU3:
 		return R(i->src);
 	case XF_CALL:
-		return R(1) | R(2) | R(3) | R(4) | R(5);
+		return (uint16_t)(((1u << helper_args(i->imm)) - 1) << 1);
 	case XF_EXIT:
 		return R(0);
 	default:
