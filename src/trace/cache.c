@@ -121,6 +121,7 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	e->uses = 1;
 	e->ref = true;
 	e->stale = false;
+	e->frameless = jn_trace_frameless(t);
 	n->ops_cached += t->info.ops;
 	n->paths[pi].cached = true;
 	n->paths[pi].installed_once = true;

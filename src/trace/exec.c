@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/bpf.h>
+
 #include "trace_internal.h"
 
 struct ectx {
@@ -105,57 +107,111 @@ static void effect(struct ectx *e, const struct jn_tins *in, uint64_t *r0)
 	}
 }
 
+/* Phase 1: 1 if every guard held, 0 if one failed, 2 if the one that
+ * failed reads map contents alone; *n counts instructions. */
+static int check(struct ectx *e, uint32_t *n)
+{
+	const struct jn_trace *t = e->t;
+
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct jn_tins *in = &t->ir[i];
+		if ((in->flags & JN_TF_POST) || jn_tir_kind[in->op] == JN_TK_E)
+			continue;
+		*n += in->op != JN_TIR_KINT && in->op != JN_TIR_LEN;
+		if (!eval(e, in, &e->v[i]))
+			return (in->flags & JN_TF_STATE) ? 2 : 0;
+		if (in->op == JN_TIR_CALL && e->run->err)
+			return 0;
+	}
+	return 1;
+}
+
+/* Phase 2: the effects and what depends on them, in order; r0. */
+static uint64_t commit(struct ectx *e, uint32_t *n)
+{
+	const struct jn_trace *t = e->t;
+	uint64_t r0 = 0;
+
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct jn_tins *in = &t->ir[i];
+		if (in->op == JN_TIR_ECALL)
+			e->v[i] = call(e, &t->calls[in->k]);
+		else if (jn_tir_kind[in->op] == JN_TK_E)
+			effect(e, in, &r0);
+		else if (in->flags & JN_TF_POST)
+			eval(e, in, &e->v[i]);
+		else
+			continue;
+		(*n)++;
+	}
+	return r0;
+}
+
 int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_result *res,
 		  uint32_t *ops)
 {
-	uint64_t vbuf[512], r0 = 0;
+	uint64_t vbuf[512], r0;
 	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x) };
-	uint32_t i, n = 0;
-	bool stale = false;
+	uint32_t n = 0;
+	int rc;
 
 	e.v = t->n <= 512 ? vbuf : malloc(t->n * sizeof(uint64_t));
 	if (!e.v)
 		return -ENOMEM;
 	e.data0 = e.run->buf + JN_XDP_HEADROOM;
 	e.len0 = (uint64_t)(e.run->data_end - e.run->data);
-	for (i = 0; i < t->n; i++) {
-		const struct jn_tins *in = &t->ir[i];
-		if ((in->flags & JN_TF_POST) || jn_tir_kind[in->op] == JN_TK_E)
-			continue;
-		n += in->op != JN_TIR_KINT && in->op != JN_TIR_LEN;
-		if (!eval(&e, in, &e.v[i])) {
-			stale = (in->flags & JN_TF_STATE) != 0;
-			break;
-		}
-		if (e.run->err)
-			break;
-	}
-	if (ops)
-		*ops = n;
-	if (i < t->n) {
+	rc = check(&e, &n);
+	if (rc != 1) {
 		e.run->err = 0;
 		e.run->errmsg[0] = 0;
 		jn_xdp_clear_redirect(x);
-		if (e.v != vbuf)
-			free(e.v);
-		return stale ? 2 : 0;
-	}
-	for (i = 0; i < t->n; i++) {
-		const struct jn_tins *in = &t->ir[i];
-		if (in->op == JN_TIR_ECALL)
-			e.v[i] = call(&e, &t->calls[in->k]);
-		else if (jn_tir_kind[in->op] == JN_TK_E)
-			effect(&e, in, &r0);
-		else if (in->flags & JN_TF_POST)
-			eval(&e, in, &e.v[i]);
-		else
-			continue;
-		n++;
+	} else {
+		r0 = commit(&e, &n);
+		jn_xdp_finish(x, e.run->err, r0, res);
 	}
 	if (ops)
 		*ops = n;
-	jn_xdp_finish(x, e.run->err, r0, res);
 	if (e.v != vbuf)
 		free(e.v);
-	return 1;
+	return rc;
+}
+
+bool jn_trace_frameless(const struct jn_trace *t)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		switch (t->ir[i].op) {
+		case JN_TIR_PSTORE: case JN_TIR_ECALL: case JN_TIR_CALL:
+			return false;
+		default:
+			break;
+		}
+	return true;
+}
+
+int jn_trace_exec_frameless(const struct jn_trace *t, struct jn_xdp *x, const uint8_t *pkt,
+			    uint32_t len, struct jn_xdp_result *res, uint32_t *ops)
+{
+	uint64_t vbuf[512], r0;
+	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x), .data0 = (uint8_t *)pkt,
+			  .len0 = len };
+	uint32_t n = 0;
+	int rc;
+
+	e.v = t->n <= 512 ? vbuf : malloc(t->n * sizeof(uint64_t));
+	if (!e.v)
+		return -ENOMEM;
+	rc = check(&e, &n);
+	if (rc == 1) {
+		r0 = commit(&e, &n);   /* map stores and the return only */
+		memset(res, 0, sizeof(*res));
+		res->retval = r0;
+		res->action = r0 > XDP_REDIRECT ? XDP_ABORTED : (int)r0;
+		res->data = pkt;
+		res->len = len;
+	}
+	if (ops)
+		*ops = n;
+	if (e.v != vbuf)
+		free(e.v);
+	return rc;
 }

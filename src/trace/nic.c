@@ -277,6 +277,7 @@ static int miss(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result 
 int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result *res, bool *hit)
 {
 	uint32_t ops;
+	bool begun = false;
 	int rc;
 
 	*hit = false;
@@ -298,13 +299,20 @@ int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 		if ((rc = jn_nic_install(n, pd.t, pd.path)))
 			return rc;
 	}
-	if (jn_xdp_begin(n->x, pk->data, pk->caplen, pk->ts_ns, res)) {
+	if (pk->caplen < JN_XDP_MIN_LEN || pk->caplen > JN_XDP_MAX_DATA) {
+		jn_xdp_begin(n->x, pk->data, pk->caplen, pk->ts_ns, res);   /* fills res with the refusal */
 		n->st.skipped++;
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n->nent; i++) {
 		struct centry *e = &n->ent[i];
-		rc = jn_trace_exec(e->t, n->x, res, &ops);
+		/* traces that touch the frame need it laid out (once per packet) */
+		if (!e->frameless && !begun) {
+			jn_xdp_begin(n->x, pk->data, pk->caplen, pk->ts_ns, res);
+			begun = true;
+		}
+		rc = e->frameless ? jn_trace_exec_frameless(e->t, n->x, pk->data, pk->caplen, res, &ops)
+				  : jn_trace_exec(e->t, n->x, res, &ops);
 		if (rc < 0)
 			return rc;
 		if (rc != 1)

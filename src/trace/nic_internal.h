@@ -23,6 +23,7 @@ struct centry {
 	uint64_t last, uses, inserted;
 	bool ref;
 	bool stale;                /* a guard over map contents alone failed: evicted first */
+	bool frameless;            /* runs on the packet where it is (jn_trace_frameless) */
 };
 
 struct jn_nic {

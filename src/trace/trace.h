@@ -84,6 +84,14 @@ void jn_trace_free(struct jn_trace *t);
 int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_result *res,
 		  uint32_t *ops);
 
+/* A trace that neither writes the packet nor calls a helper runs without
+ * the frame: jn_trace_exec_frameless reads the packet where it is (pkt,
+ * len bytes, not copied; res->data points at it) and needs no
+ * jn_xdp_begin.  Same returns as jn_trace_exec. */
+bool jn_trace_frameless(const struct jn_trace *t);
+int jn_trace_exec_frameless(const struct jn_trace *t, struct jn_xdp *x, const uint8_t *pkt,
+			    uint32_t len, struct jn_xdp_result *res, uint32_t *ops);
+
 /* The path condition, canonical: two packets that take the same path get the
  * same string ("len >= 34 && pkt[12:2] == 0x0800 && ...", "true" if none).
  * Owned by t. */
