@@ -20,3 +20,15 @@ $J run $P $D/traffic.pcap --maps $M --out $D/out
 echo
 echo "== 4. jitnic check: the same packets through the Linux kernel (BPF_PROG_TEST_RUN)"
 $J check $P $D/traffic.pcap --maps $M
+echo
+echo "== 5. jitnic trace: the distinct paths the traffic takes, with their path conditions (JITNIC)"
+$J trace $P $D/traffic.pcap --maps $M | cut -c1-160 | head -8
+echo
+echo "== 6. jitnic nic: an 8-trace cache on the NIC, misses to the host"
+$J nic $P $D/traffic.pcap --maps $M --cache 8 --policy lru |
+	grep -E "^program|^  (hit_rate|misses|cold_misses|capacity_misses|distinct_paths|guards_per_trace|ops_per_hit|full_path_insns_per_hit|host_us_per_miss_median) "
+echo
+echo "== 7. jitnic hxdp: the same program compiled for hXDP's 4-lane VLIW core (Sephirot), every"
+echo "      packet run on the simulator and checked against the interpreter"
+$J hxdp $P $D/traffic.pcap --maps $M --quiet
+echo "   (hXDP paper, Table 3: simple_firewall 72 instructions in 27 rows, 6.53 Mpps)"
