@@ -1,11 +1,97 @@
 /* pass_alu3.c - 3-operand ALU: "rD = rS; rD op= K" becomes "rD = rS op K"
- * when the second instruction directly follows the first and no jump lands
- * between them.  64-bit: add, sub, or, and, lsh, rsh, xor; 32-bit (mov32 or
+ * when the second is the next instruction of the same straight code that
+ * touches rD and nothing between them writes rS.  64-bit: add, sub, or, and, lsh, rsh, xor; 32-bit (mov32 or
  * mov64 followed by a 32-bit op; the result zero-extends either way): add,
  * and, lsh, rsh, xor, the ones the artifact encodes.
  * Also the zero-extension idiom "[rD = rS;] rD <<= 32; rD >>= 32" becomes
- * "wD = wS" (a 32-bit mov zero-extends): one instruction instead of 2 or 3. */
+ * "wD = wS" (a 32-bit mov zero-extends): one instruction instead of 2 or 3.
+ *
+ * Before fusing, register operands known to hold a constant become
+ * immediates: "rD op= rS" with rS = C becomes "rD op= C" (add, sub, mul, or,
+ * and, xor, shifts; 64-bit ops when C is a sign-extended imm32, shifts when
+ * C is below the width, 32-bit ops always), and the checksum fold
+ * "rD &= rS (rS = M); rD >>= S" becomes "rD >>= S; rD &= M >> S" when M >> S
+ * fits an immediate, so "rD = rX; rD >>= S" then fuses into one instruction
+ * and the lddw of M goes with dead-code removal. */
 #include "vliw_internal.h"
+
+static bool const_src(const struct xfn *f, size_t i, int64_t *c)
+{
+	const struct absval *v = &f->av[i * JN_ISA_NREGS + f->code[i].src];
+
+	if (v->kind != AK_CONST)
+		return false;
+	*c = v->v;
+	return true;
+}
+
+/* rD op= rS with a known rS -> rD op= K.  Returns whether it rewrote. */
+static bool to_imm(struct xfn *f, size_t i)
+{
+	struct xin *in = &f->code[i];
+	bool wide = in->op <= JN_OP_BSWAP64;
+	int64_t c;
+
+	switch (in->op) {
+	case JN_OP_ADD64_X: case JN_OP_SUB64_X: case JN_OP_MUL64_X: case JN_OP_OR64_X:
+	case JN_OP_AND64_X: case JN_OP_XOR64_X: case JN_OP_LSH64_X: case JN_OP_RSH64_X:
+	case JN_OP_ARSH64_X: case JN_OP_ADD32_X: case JN_OP_SUB32_X: case JN_OP_MUL32_X:
+	case JN_OP_OR32_X: case JN_OP_AND32_X: case JN_OP_XOR32_X: case JN_OP_LSH32_X:
+	case JN_OP_RSH32_X: case JN_OP_ARSH32_X:
+		break;
+	default:
+		return false;
+	}
+	if (in->del || !const_src(f, i, &c))
+		return false;
+	bool shift = in->op == JN_OP_LSH64_X || in->op == JN_OP_RSH64_X || in->op == JN_OP_ARSH64_X ||
+		     in->op == JN_OP_LSH32_X || in->op == JN_OP_RSH32_X || in->op == JN_OP_ARSH32_X;
+	if (shift && (uint64_t)c >= (wide ? 64u : 32u))
+		return false;
+	if (wide && c != (int64_t)(int32_t)c)
+		return false;
+	in->op = (uint16_t)(in->op - 1);   /* the table lists each _K just before its _X */
+	in->imm = (int32_t)(uint32_t)(uint64_t)c;
+	in->src = 0;
+	return true;
+}
+
+/* The next instruction after i in the same straight code that reads or
+ * writes a register of rw or writes one of wr; -1 if a jump, an exit or a
+ * jump target comes first. */
+static long next_touch(const struct xfn *f, size_t i, uint16_t rw, uint16_t wr)
+{
+	for (size_t j = i + 1; j < f->n; j++) {
+		const struct xin *in = &f->code[j];
+		if (f->target[j] || (!in->del && (jn_vliw_is_jump(in) || jn_vliw_is_exit(in))))
+			return -1;
+		if (!in->del && (((jn_vliw_uses(in) | jn_vliw_defs(in)) & rw) || (jn_vliw_defs(in) & wr)))
+			return (long)j;
+	}
+	return -1;
+}
+
+/* rD &= rS (rS = M); rD >>= S  ->  rD >>= S; rD &= M >> S. */
+static bool mask_shift(struct xfn *f, size_t i)
+{
+	struct xin *a = &f->code[i];
+	int64_t m;
+
+	if (a->del || a->op != JN_OP_AND64_X || a->src == a->dst)
+		return false;
+	long j = next_touch(f, i, (uint16_t)(1u << a->dst), 0);
+	if (j < 0)
+		return false;
+	struct xin *b = &f->code[j];
+	if (b->op != JN_OP_RSH64_K || b->dst != a->dst || b->imm < 0 || b->imm > 63 || !const_src(f, i, &m))
+		return false;
+	uint64_t k = (uint64_t)m >> b->imm;
+	if (k > INT32_MAX)
+		return false;
+	*a = (struct xin){ .op = JN_OP_RSH64_K, .dst = a->dst, .imm = b->imm, .pc = a->pc };
+	*b = (struct xin){ .op = JN_OP_AND64_K, .dst = a->dst, .imm = (int32_t)k, .pc = b->pc };
+	return true;
+}
 
 static int fused(int op)
 {
@@ -57,6 +143,8 @@ int jn_vliw_pass_alu3(struct xfn *f)
 {
 	int n = 0;
 
+	for (size_t i = 0; i < f->n; i++)
+		n += mask_shift(f, i) || to_imm(f, i);
 	for (size_t i = 0; i + 1 < f->n; i++) {
 		int z = zext(f, i);
 		if (z) {
@@ -64,11 +152,17 @@ int jn_vliw_pass_alu3(struct xfn *f)
 			i += (size_t)z;
 			continue;
 		}
-		struct xin *m = &f->code[i], *a = &f->code[i + 1];
+		struct xin *m = &f->code[i];
+		if (m->del || (m->op != JN_OP_MOV64_X && m->op != JN_OP_MOV32_X) || m->src == m->dst)
+			continue;
+		/* the next use of rD (nothing between reads rD or writes rD, rS) */
+		long j = next_touch(f, i, (uint16_t)(1u << m->dst), (uint16_t)(1u << m->src));
+		if (j < 0)
+			continue;
+		struct xin *a = &f->code[j];
 		int x = fused(a->op);
 		bool wide = a->op <= JN_OP_BSWAP64;   /* the 64-bit ALU block of the table */
-		if (m->del || a->del || x < 0 || f->target[i + 1] || a->dst != m->dst ||
-		    m->src == m->dst)
+		if (a->del || x < 0 || a->dst != m->dst)
 			continue;
 		if (!(m->op == JN_OP_MOV64_X || (m->op == JN_OP_MOV32_X && !wide)))
 			continue;
@@ -76,7 +170,6 @@ int jn_vliw_pass_alu3(struct xfn *f)
 				   .pc = m->pc };
 		a->del = 1;
 		n++;
-		i++;
 	}
 	return n;
 }
