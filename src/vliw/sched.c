@@ -60,6 +60,8 @@ struct sched {
 	int32_t stack_st[SB], stack_ld[SB], pkt_st[PB], pkt_ld[PB];
 	struct space sp[NSP];
 	int32_t maxrow, lastctl;
+	int32_t ctlfloor;              /* branches and exits go no earlier (merged joins) */
+	int32_t *at;                   /* row of each placed instruction */
 	struct ctl *ctl;
 	size_t nctl;
 };
@@ -108,7 +110,39 @@ static void begin_superblock(struct sched *s)
 	for (int k = 0; k < PB; k++)
 		s->pkt_st[k] = s->pkt_ld[k] = none;
 	s->maxrow = s->lastctl = none;
+	s->ctlfloor = 0;
 	s->nctl = 0;
+}
+
+/* A jump target L = i that only jumps from the current superblock (from
+ * the instructions first..i-1) and the fall-through reach need not start a
+ * new superblock: when every jump to it sits in one row R and everything
+ * between the first of them and L went into rows up to R (so it ran, dead
+ * where the jump goes, when the jump is taken), the jumps land on row R+1
+ * and L's code goes on scheduling with the superblock, its branches and
+ * exits after row R.  Returns the row the jumps to L land on, or -1. */
+static int32_t join_row(const struct sched *s, const struct xfn *f, size_t first, size_t i)
+{
+	int32_t r = -1;
+	size_t jumps = 0, j0 = i;
+
+	for (size_t j = first; j < i; j++) {
+		const struct xin *in = &f->code[j];
+		if (!jn_vliw_is_jump(in) || (size_t)in->tgt != i)
+			continue;
+		if (!jn_vliw_is_cond(in) || (r >= 0 && s->at[j] != r))
+			return -1;
+		r = s->at[j];
+		jumps++;
+		if (j < j0)
+			j0 = j;
+	}
+	if (r < 0 || jumps + 1 != f->npred[i])
+		return -1;
+	for (size_t j = j0 + 1; j < i; j++)
+		if (s->at[j] > r)
+			return -1;
+	return r + 1;
 }
 
 static bool reads_mem(const struct xin *in)
@@ -240,7 +274,7 @@ static int32_t earliest(struct sched *s, const struct xfn *f, size_t i, bool *is
 	}
 	*isctl = jn_vliw_is_jump(in) || jn_vliw_is_exit(in) || in->chk;
 	if (*isctl)
-		lo = max32(lo, max32(s->maxrow, s->lastctl));
+		lo = max32(lo, max32(max32(s->maxrow, s->lastctl), s->ctlfloor));
 	bool load = jn_vliw_is_load(in) && !in->chk;
 	if ((rd && !load) || wr || in->chk || !s->motion)
 		lo = max32(lo, s->lastctl + 1);
@@ -299,6 +333,7 @@ static int place(struct sched *s, const struct xfn *f, size_t i)
 	if (call)
 		s->call[r] = 1;
 	account(s, f, i, r);
+	s->at[i] = r;
 	if ((size_t)r + 1 > s->nrows)
 		s->nrows = (size_t)r + 1;
 	if (wide && s->lanes == 1 && (size_t)r + 2 > s->nrows)
@@ -319,9 +354,11 @@ int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog 
 {
 	struct sched *s = calloc(1, sizeof(*s));
 	int32_t *sbrow = malloc((f->n + 1) * sizeof(*sbrow));
+	size_t first = 0;
 	int rc = 0;
 
-	if (!s || !sbrow || !(s->ctl = malloc(MAXCTL * sizeof(*s->ctl)))) {
+	if (!s || !sbrow || !(s->ctl = malloc(MAXCTL * sizeof(*s->ctl))) ||
+	    !(s->at = malloc((f->n + 1) * sizeof(*s->at)))) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -330,11 +367,16 @@ int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog 
 	for (size_t i = 0; i < f->n && !rc; i++) {
 		const struct xin *prev = i ? &f->code[i - 1] : NULL;
 		sbrow[i] = -1;
-		if (i == 0 || f->target[i] || jn_vliw_is_exit(prev) || prev->op == JN_OP_JA ||
-		    prev->op == JN_OP_GOTOL) {
+		bool brk = i == 0 || jn_vliw_is_exit(prev) || prev->op == JN_OP_JA || prev->op == JN_OP_GOTOL;
+		int32_t jr = !brk && f->target[i] && motion ? join_row(s, f, first, i) : -1;
+		if (jr >= 0) {
+			sbrow[i] = jr;
+			s->ctlfloor = max32(s->ctlfloor, jr);
+		} else if (brk || f->target[i]) {
 			s->motion = motion;
 			begin_superblock(s);
 			sbrow[i] = s->start;
+			first = i;
 		}
 		rc = place(s, f, i);
 	}
@@ -356,7 +398,7 @@ int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog 
 	s->rows = NULL;
 out:
 	if (s) {
-		free(s->rows); free(s->used); free(s->call); free(s->ctl);
+		free(s->rows); free(s->used); free(s->call); free(s->ctl); free(s->at);
 	}
 	free(s);
 	free(sbrow);
