@@ -39,6 +39,20 @@ enum { NR = JN_ISA_NREGS, SB = JN_ISA_STACK, PB = 1024, MAXCTL = 4096 };
 
 struct ctl { int32_t row; uint16_t livein, minlen; };
 
+/* The state at a conditional jump J whose target L has no other way in:
+ * pure instructions from the top of L may go into J's superblock, in rows
+ * up to J's (they then run on both sides of J; they are dead on the
+ * fall-through side).  wr/rd: last rows writing/reading each register by
+ * J (and by the instructions hoisted so far); dead: the last row of a
+ * branch before J to where the register is live. */
+struct hoist {
+	bool ok;
+	int32_t jrow, start, sb;
+	uint32_t j;
+	int32_t wr[JN_ISA_NREGS], wrj[JN_ISA_NREGS], rd[JN_ISA_NREGS], dead[JN_ISA_NREGS];
+};
+struct sbend { int32_t wr[JN_ISA_NREGS]; uint16_t hdefs, huses; };
+
 /* Last rows that stored / loaded each byte of one memory, and the whole of it. */
 struct space {
 	int32_t n;                       /* bytes tracked one by one (0: none) */
@@ -62,6 +76,9 @@ struct sched {
 	int32_t maxrow, lastctl;
 	int32_t ctlfloor;              /* branches and exits go no earlier (merged joins) */
 	int32_t *at;                   /* row of each placed instruction */
+	struct hoist *hs;              /* per IR index: a jump target open to hoisting */
+	struct sbend *sbe;             /* per superblock: its registers' last writes */
+	int32_t sb;                    /* the current superblock's number */
 	struct ctl *ctl;
 	size_t nctl;
 };
@@ -99,6 +116,9 @@ static void begin_superblock(struct sched *s)
 {
 	int32_t none = (int32_t)s->nrows - 1;
 
+	memcpy(s->sbe[s->sb].wr, s->wr, sizeof(s->wr));
+	s->sb++;
+	s->sbe[s->sb] = (struct sbend){ .hdefs = 0 };
 	s->start = (int32_t)s->nrows;
 	for (int k = 0; k < NR; k++)
 		s->wr[k] = s->rd[k] = none;
@@ -305,6 +325,80 @@ static void account(struct sched *s, const struct xfn *f, size_t i, int32_t r)
 	s->maxrow = max32(s->maxrow, r);
 }
 
+static void note_hoist(struct sched *s, size_t j, int32_t l, int32_t r)
+{
+	struct hoist *h = &s->hs[l];
+
+	*h = (struct hoist){ .ok = true, .jrow = r, .start = s->start, .sb = s->sb, .j = (uint32_t)j };
+	memcpy(h->wr, s->wr, sizeof(h->wr));
+	memcpy(h->wrj, s->wr, sizeof(h->wrj));
+	memcpy(h->rd, s->rd, sizeof(h->rd));
+	for (int k = 0; k < NR; k++) {
+		h->dead[k] = -1;
+		for (size_t c = 0; c < s->nctl; c++)   /* J's own entry is not in yet */
+			if (s->ctl[c].livein & (1u << k))
+				h->dead[k] = max32(h->dead[k], s->ctl[c].row);
+	}
+}
+
+/* Hoist instruction i (at the top of its jump target) into the rows of the
+ * superblock its only jump is in.  Returns whether it did. */
+static bool hoist(struct sched *s, const struct xfn *f, size_t i, struct hoist *h, uint16_t *hd,
+		  uint16_t *hu)
+{
+	const struct xin *in = &f->code[i];
+	uint16_t u = jn_vliw_uses(in), d = jn_vliw_defs(in);
+	const struct sbend *e = &s->sbe[h->sb];
+	int w = xform(in) == XF_LDDW ? 2 : 1;
+	int32_t lo = h->start;
+
+	if (!jn_vliw_is_pure(in) || (d & (1u << 10)) || (w == 2 && s->lanes < 2) ||
+	    (d & f->live_in[h->j + 1]) || ((u | d) & e->hdefs) || (d & e->huses))
+		return false;
+	for (int k = 0; k < NR; k++) {
+		if (u & (1u << k))
+			lo = max32(lo, h->wr[k] + 1);
+		if (!(d & (1u << k)))
+			continue;
+		if (e->wr[k] != h->wrj[k])
+			return false;   /* written after J in its superblock */
+		lo = max32(lo, max32(max32(h->wr[k] + 1, h->rd[k]), h->dead[k] + 1));
+	}
+	for (int32_t r = lo; r <= h->jrow; r++) {
+		if (s->used[r] + w > s->lanes)
+			continue;
+		int32_t *row = &s->rows[(size_t)r * (size_t)s->lanes];
+		row[s->used[r]++] = (int32_t)i;
+		if (w == 2)
+			row[s->used[r]++] = -2;
+		for (int k = 0; k < NR; k++) {
+			if (u & (1u << k))
+				h->rd[k] = max32(h->rd[k], r);
+			if (d & (1u << k))
+				h->wr[k] = r;
+		}
+		*hd |= d;
+		*hu |= u;
+		s->at[i] = r;
+		return true;
+	}
+	return false;
+}
+
+/* Hoist what can go from the top of target i; returns the first index left. */
+static size_t hoist_top(struct sched *s, const struct xfn *f, size_t i)
+{
+	struct hoist *h = &s->hs[i];
+	uint16_t hd = 0, hu = 0;
+	size_t k = i;
+
+	while (k < f->n && (k == i || !f->target[k]) && hoist(s, f, k, h, &hd, &hu))
+		k++;
+	s->sbe[h->sb].hdefs |= hd;
+	s->sbe[h->sb].huses |= hu;
+	return k;
+}
+
 static int place(struct sched *s, const struct xfn *f, size_t i)
 {
 	const struct xin *in = &f->code[i];
@@ -338,6 +432,8 @@ static int place(struct sched *s, const struct xfn *f, size_t i)
 		s->nrows = (size_t)r + 1;
 	if (wide && s->lanes == 1 && (size_t)r + 2 > s->nrows)
 		s->nrows = (size_t)r + 2;
+	if (isctl && s->motion && jn_vliw_is_cond(in) && (size_t)in->tgt > i + 1 && f->npred[in->tgt] == 1)
+		note_hoist(s, i, in->tgt, r);
 	if (isctl) {
 		s->lastctl = r;
 		if (s->nctl < MAXCTL)
@@ -358,7 +454,9 @@ int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog 
 	int rc = 0;
 
 	if (!s || !sbrow || !(s->ctl = malloc(MAXCTL * sizeof(*s->ctl))) ||
-	    !(s->at = malloc((f->n + 1) * sizeof(*s->at)))) {
+	    !(s->at = malloc((f->n + 1) * sizeof(*s->at))) ||
+	    !(s->hs = calloc(f->n + 1, sizeof(*s->hs))) ||
+	    !(s->sbe = calloc(f->n + 2, sizeof(*s->sbe)))) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -377,6 +475,13 @@ int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog 
 			begin_superblock(s);
 			sbrow[i] = s->start;
 			first = i;
+			if (s->hs[i].ok && s->motion) {   /* the top of a jump's only target */
+				size_t k = hoist_top(s, f, i);
+				if (k > i) {
+					i = k - 1;   /* i..k-1 went up into the jump's rows */
+					continue;
+				}
+			}
 		}
 		rc = place(s, f, i);
 	}
@@ -399,6 +504,7 @@ int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog 
 out:
 	if (s) {
 		free(s->rows); free(s->used); free(s->call); free(s->ctl); free(s->at);
+		free(s->hs); free(s->sbe);
 	}
 	free(s);
 	free(sbrow);
