@@ -85,11 +85,14 @@ void jn_nic_evict(struct jn_nic *n, size_t v)
 
 	n->paths[e->path].cached = false;
 	n->paths[e->path].evicted = true;
+	n->paths[e->path].slot = -1;
 	if (e->t) {
 		n->ops_cached -= e->t->info.ops;
 		jn_trace_free(e->t);
 	}
 	n->ent[v] = n->ent[--n->nent];
+	if (v < n->nent)
+		n->paths[n->ent[v].path].slot = (int32_t)v;
 	n->st.evictions++;
 }
 
@@ -121,9 +124,12 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	e->uses = 1;
 	e->ref = true;
 	e->stale = false;
-	e->frameless = jn_trace_frameless(t);
+	e->tried = 0;
+	if (n->hint)
+		jn_nic_hint_keys(n, t);
 	n->ops_cached += t->info.ops;
 	n->paths[pi].cached = true;
+	n->paths[pi].slot = (int32_t)(e - n->ent);
 	n->paths[pi].installed_once = true;
 	n->st.installs++;
 	n->st.guards_sum += t->info.guards;
@@ -131,6 +137,16 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	n->st.ops_sum += t->info.ops;
 	n->st.path_sum += t->info.path_insns;
 	return 0;
+}
+
+void jn_nic_swap(struct jn_nic *n, size_t i, size_t j)
+{
+	struct centry tmp = n->ent[i];
+
+	n->ent[i] = n->ent[j];
+	n->ent[j] = tmp;
+	n->paths[n->ent[i].path].slot = (int32_t)i;
+	n->paths[n->ent[j].path].slot = (int32_t)j;
 }
 
 void jn_nic_cache_free(struct jn_nic *n)

@@ -5,11 +5,16 @@
  * guard-phase helper calls and the guards; the first guard that fails ends
  * the attempt with nothing changed.  Phase 2 then applies the effects in
  * program order (packet and map stores, effect helpers, head/tail moves)
- * and computes the values that depend on them.
+ * and computes the values that depend on them.  Both run the lowered op
+ * lists (lower.c) over the trace's value array, constants preset.
  * Executed instructions are counted without constants and the length
  * (operands, not work).
- * Assumes: x was prepared by jn_xdp_begin for this packet; the trace was
- * recorded on x (its map pointers are x's).
+ * The XDP frame is laid out (jn_xdp_begin) only when needed: before phase 1
+ * if it calls a helper or may read outside the packet (t->direct false),
+ * before phase 2 if the trace writes the packet or calls a helper; a trace
+ * that needs neither reads the packet where it is and leaves it there.
+ * Assumes: the trace was recorded on x (its map pointers are x's); one
+ * thread runs a given trace at a time (its value array is scratch).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,32 +22,45 @@
 
 #include <linux/bpf.h>
 
+#include "isa/isa.h"
 #include "trace_internal.h"
 
 struct ectx {
 	const struct jn_trace *t;
 	struct jn_xdp *x;
 	struct jn_vm_run *run;
-	uint8_t *data0;
-	uint64_t len0;
-	uint64_t *v;
+	const uint8_t *in;   /* the packet as it arrived (phase 1) */
+	uint8_t *data0;      /* the packet in the frame (phase 2) */
+	uint64_t len;
 };
+
+static inline void st(uint8_t *p, uint64_t v, unsigned sz)
+{
+	switch (sz) {
+	case 1: *p = (uint8_t)v; break;
+	case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); break; }
+	case 4: { uint32_t w = (uint32_t)v; memcpy(p, &w, 4); break; }
+	default: memcpy(p, &v, sz); break;
+	}
+}
 
 static uint64_t call(struct ectx *e, const struct jn_tcall *c)
 {
 	const struct jn_helper *h = &jn_xdp_helpers(e->x)[c->helper];
+	const uint64_t *v = e->t->vals;
+	uint8_t *data0 = e->run->buf + JN_XDP_HEADROOM;
 	uint64_t a[5] = {0};
 
 	for (uint32_t i = 0; i < c->nmem; i++) {
 		const struct jn_tmem *m = &e->t->mems[c->mem0 + i];
-		memcpy(e->run->stack + m->off, &e->v[m->ref], m->sz);
+		memcpy(e->run->stack + m->off, &v[m->ref], m->sz);
 	}
 	for (int i = 0; i < 5; i++) {
 		switch (c->kind[i]) {
-		case JN_TA_VAL: a[i] = e->v[c->val[i]]; break;
+		case JN_TA_VAL: a[i] = v[c->val[i]]; break;
 		case JN_TA_MAP: a[i] = (uint64_t)(uintptr_t)e->t->maps[c->val[i]]; break;
 		case JN_TA_STACK: a[i] = (uint64_t)(uintptr_t)(e->run->stack + c->val[i]); break;
-		case JN_TA_PKT: a[i] = (uint64_t)(uintptr_t)(e->data0 + c->val[i]); break;
+		case JN_TA_PKT: a[i] = (uint64_t)(uintptr_t)(data0 + c->val[i]); break;
 		case JN_TA_CTX: a[i] = (uint64_t)(uintptr_t)e->run->ctx_words; break;
 		default: break;
 		}
@@ -55,55 +73,49 @@ static uint64_t call(struct ectx *e, const struct jn_tcall *c)
 	return r;
 }
 
-static uint64_t lookup(struct ectx *e, const struct jn_tins *in)
+static uint64_t lookup(struct ectx *e, const struct jn_txop *o)
 {
+	const struct jn_trace *t = e->t;
 	uint8_t key[64];
 	size_t pos = 0;
 
-	for (int32_t c = in->a; c < in->a + in->b; c++) {
-		memcpy(key + pos, &e->v[e->t->chunks[c]], e->t->chunk_sz[c]);
-		pos += e->t->chunk_sz[c];
+	for (int32_t c = o->a; c < o->a + o->b; c++) {
+		memcpy(key + pos, &t->vals[t->chunks[c]], t->chunk_sz[c]);
+		pos += t->chunk_sz[c];
 	}
-	return (uint64_t)(uintptr_t)jn_map_lookup(e->t->maps[in->k], key, 0);
+	return (uint64_t)(uintptr_t)jn_map_lookup(t->maps[o->k], key, 0);
 }
 
-/* Value of a non-effect instruction; false if it is a guard that fails. */
-static bool eval(struct ectx *e, const struct jn_tins *in, uint64_t *out)
+static uint64_t prog_at(struct ectx *e, const struct jn_txop *o)
 {
-	const uint64_t *v = e->v;
-	uint64_t r = 0;
+	uint32_t prog;
 
-	switch (in->op) {
-	case JN_TIR_KINT: r = (uint64_t)in->k; break;
-	case JN_TIR_LEN: r = e->len0; break;
-	case JN_TIR_PLOAD: memcpy(&r, e->data0 + in->k, in->sz); break;
-	case JN_TIR_CTXF: r = in->k == 12 ? e->run->ingress_ifindex : e->run->rx_queue_index; break;
-	case JN_TIR_ALU: r = jn_trace_alu((int)in->k, v[in->a], in->b >= 0 ? v[in->b] : 0); break;
-	case JN_TIR_LOOKUP: r = lookup(e, in); break;
-	case JN_TIR_MLOAD: memcpy(&r, (const uint8_t *)(uintptr_t)v[in->a] + in->k, in->sz); break;
-	case JN_TIR_PROG: {
-		uint32_t prog;
-		r = jn_map_prog_at(e->t->maps[in->k], (uint32_t)v[in->a], &prog) == 0 &&
-		    jn_xdp_prog_vm(e->x, prog) ? prog : (uint64_t)-1;
-		break;
-	}
-	case JN_TIR_CALL: r = call(e, &e->t->calls[in->k]); break;
-	case JN_TIR_GUARD: return jn_trace_cmp((int)in->k, in->sz, v[in->a], v[in->b]);
-	default: break;
-	}
-	*out = r;
-	return true;
+	return jn_map_prog_at(e->t->maps[o->k], (uint32_t)e->t->vals[o->a], &prog) == 0 &&
+	       jn_xdp_prog_vm(e->x, prog) ? prog : (uint64_t)-1;
 }
 
-static void effect(struct ectx *e, const struct jn_tins *in, uint64_t *r0)
+/* The value of a non-guard, non-effect op. */
+static inline uint64_t value(struct ectx *e, const struct jn_txop *o, const uint8_t *pkt)
 {
-	uint64_t *v = e->v;
+	const uint64_t *v = e->t->vals;
 
-	switch (in->op) {
-	case JN_TIR_PSTORE: memcpy(e->data0 + in->k, &v[in->a], in->sz); break;
-	case JN_TIR_MSTORE: memcpy((uint8_t *)(uintptr_t)v[in->a] + in->k, &v[in->b], in->sz); break;
-	case JN_TIR_RET: *r0 = v[in->a]; break;
-	default: break;
+	switch (o->op) {
+	case JN_TX_LEN: return e->len;
+	case JN_TX_PLOAD: return jn_tld(pkt + o->k, o->sz);
+	case JN_TX_CTXF: return o->k == 12 ? e->run->ingress_ifindex : e->run->rx_queue_index;
+	case JN_TX_ADD: return v[o->a] + v[o->b];
+	case JN_TX_AND: return v[o->a] & v[o->b];
+	case JN_TX_OR: return v[o->a] | v[o->b];
+	case JN_TX_LSH: return v[o->a] << (v[o->b] & 63);
+	case JN_TX_RSH: return v[o->a] >> (v[o->b] & 63);
+	case JN_TX_BE16: return __builtin_bswap16((uint16_t)v[o->a]);
+	case JN_TX_BE32: return __builtin_bswap32((uint32_t)v[o->a]);
+	case JN_TX_ALU: return jn_trace_alu((int)o->k, v[o->a], v[o->b]);
+	case JN_TX_LOOKUP: return lookup(e, o);
+	case JN_TX_MLOAD: return jn_tld((const uint8_t *)(uintptr_t)v[o->a] + o->k, o->sz);
+	case JN_TX_PROG: return prog_at(e, o);
+	case JN_TX_CALL: return call(e, &e->t->calls[o->k]);
+	default: return 0;
 	}
 }
 
@@ -112,106 +124,124 @@ static void effect(struct ectx *e, const struct jn_tins *in, uint64_t *r0)
 static int check(struct ectx *e, uint32_t *n)
 {
 	const struct jn_trace *t = e->t;
+	const struct jn_txop *o = t->x1, *end = o + t->nx1;
+	uint64_t *v = t->vals;
+	const uint8_t *pkt = e->in;
 
-	for (uint32_t i = 0; i < t->n; i++) {
-		const struct jn_tins *in = &t->ir[i];
-		if ((in->flags & JN_TF_POST) || jn_tir_kind[in->op] == JN_TK_E)
-			continue;
-		*n += in->op != JN_TIR_KINT && in->op != JN_TIR_LEN;
-		if (!eval(e, in, &e->v[i]))
-			return (in->flags & JN_TF_STATE) ? 2 : 0;
-		if (in->op == JN_TIR_CALL && e->run->err)
-			return 0;
+	for (; o < end; o++) {
+		switch (o->op) {
+		case JN_TX_GEQ_K:
+			if (v[o->a] != (uint64_t)o->k)
+				goto fail;
+			break;
+		case JN_TX_GNE_K:
+			if (v[o->a] == (uint64_t)o->k)
+				goto fail;
+			break;
+		case JN_TX_GUARD_K:
+			if (!jn_tcmp(o->cond, o->sz, v[o->a], (uint64_t)o->k))
+				goto fail;
+			break;
+		case JN_TX_GUARD:
+			if (!jn_tcmp(o->cond, o->sz, v[o->a], v[o->b]))
+				goto fail;
+			break;
+		case JN_TX_CALL:
+			v[o->d] = call(e, &t->calls[o->k]);
+			if (e->run->err) {
+				*n = o->ord;
+				return 0;
+			}
+			break;
+		default:
+			v[o->d] = value(e, o, pkt);
+			break;
+		}
 	}
+	*n = t->ord1;
 	return 1;
+fail:
+	*n = o->ord;
+	return o->state ? 2 : 0;
 }
 
 /* Phase 2: the effects and what depends on them, in order; r0. */
-static uint64_t commit(struct ectx *e, uint32_t *n)
+static uint64_t commit(struct ectx *e)
 {
 	const struct jn_trace *t = e->t;
-	uint64_t r0 = 0;
+	uint64_t *v = t->vals, r0 = 0;
 
-	for (uint32_t i = 0; i < t->n; i++) {
-		const struct jn_tins *in = &t->ir[i];
-		if (in->op == JN_TIR_ECALL)
-			e->v[i] = call(e, &t->calls[in->k]);
-		else if (jn_tir_kind[in->op] == JN_TK_E)
-			effect(e, in, &r0);
-		else if (in->flags & JN_TF_POST)
-			eval(e, in, &e->v[i]);
-		else
-			continue;
-		(*n)++;
+	for (const struct jn_txop *o = t->x2, *end = o + t->nx2; o < end; o++) {
+		switch (o->op) {
+		case JN_TX_PSTORE: st(e->data0 + o->k, v[o->a], o->sz); break;
+		case JN_TX_MSTORE: st((uint8_t *)(uintptr_t)v[o->a] + o->k, v[o->b], o->sz); break;
+		case JN_TX_ECALL: v[o->d] = call(e, &t->calls[o->k]); break;
+		case JN_TX_RET: r0 = v[o->a]; break;
+		default: v[o->d] = value(e, o, e->data0); break;
+		}
 	}
 	return r0;
+}
+
+int jn_trace_run(const struct jn_trace *t, struct jn_xdp *x, struct jn_trace_pkt *p,
+		 struct jn_xdp_result *res, uint32_t *ops)
+{
+	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x), .len = p->len };
+	uint32_t n = 0;
+	uint64_t r0;
+	int rc;
+
+	if (!p->framed && !t->direct) {
+		if ((rc = jn_xdp_begin(x, p->data, p->len, p->ts_ns, res)))
+			return rc;
+		p->framed = true;
+	}
+	e.data0 = e.run->buf + JN_XDP_HEADROOM;
+	e.in = p->framed ? e.data0 : p->data;
+	rc = check(&e, &n);
+	if (rc != 1) {
+		if (p->framed) {   /* forget what guard-phase helpers left */
+			e.run->err = 0;
+			e.run->errmsg[0] = 0;
+			jn_xdp_clear_redirect(x);
+		}
+	} else if (t->frame_fx || p->framed) {
+		if (!p->framed) {
+			int b = jn_xdp_begin(x, p->data, p->len, p->ts_ns, res);
+			if (b)
+				return b;
+			p->framed = true;
+		}
+		r0 = commit(&e);
+		n += t->nx2;
+		jn_xdp_finish(x, e.run->err, r0, res);
+	} else {
+		/* map stores and the return only: the packet stays where it is */
+		r0 = commit(&e);
+		n += t->nx2;
+		res->retval = r0;
+		res->action = r0 > XDP_REDIRECT ? XDP_ABORTED : (int)r0;
+		res->data = p->data;
+		res->len = p->len;
+		res->meta_len = 0;
+		res->redirect_kind = JN_REDIR_NONE;
+		res->redirect_target = 0;
+		res->err = 0;
+		res->errmsg[0] = 0;
+		res->insns = 0;
+		res->nondet = 0;
+	}
+	if (ops)
+		*ops = n;
+	return rc;
 }
 
 int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_result *res,
 		  uint32_t *ops)
 {
-	uint64_t vbuf[512], r0;
-	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x) };
-	uint32_t n = 0;
-	int rc;
+	struct jn_vm_run *run = jn_xdp_run_state(x);
+	struct jn_trace_pkt p = { .data = run->data, .len = (uint32_t)(run->data_end - run->data),
+				  .framed = true };
 
-	e.v = t->n <= 512 ? vbuf : malloc(t->n * sizeof(uint64_t));
-	if (!e.v)
-		return -ENOMEM;
-	e.data0 = e.run->buf + JN_XDP_HEADROOM;
-	e.len0 = (uint64_t)(e.run->data_end - e.run->data);
-	rc = check(&e, &n);
-	if (rc != 1) {
-		e.run->err = 0;
-		e.run->errmsg[0] = 0;
-		jn_xdp_clear_redirect(x);
-	} else {
-		r0 = commit(&e, &n);
-		jn_xdp_finish(x, e.run->err, r0, res);
-	}
-	if (ops)
-		*ops = n;
-	if (e.v != vbuf)
-		free(e.v);
-	return rc;
-}
-
-bool jn_trace_frameless(const struct jn_trace *t)
-{
-	for (uint32_t i = 0; i < t->n; i++)
-		switch (t->ir[i].op) {
-		case JN_TIR_PSTORE: case JN_TIR_ECALL: case JN_TIR_CALL:
-			return false;
-		default:
-			break;
-		}
-	return true;
-}
-
-int jn_trace_exec_frameless(const struct jn_trace *t, struct jn_xdp *x, const uint8_t *pkt,
-			    uint32_t len, struct jn_xdp_result *res, uint32_t *ops)
-{
-	uint64_t vbuf[512], r0;
-	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x), .data0 = (uint8_t *)pkt,
-			  .len0 = len };
-	uint32_t n = 0;
-	int rc;
-
-	e.v = t->n <= 512 ? vbuf : malloc(t->n * sizeof(uint64_t));
-	if (!e.v)
-		return -ENOMEM;
-	rc = check(&e, &n);
-	if (rc == 1) {
-		r0 = commit(&e, &n);   /* map stores and the return only */
-		memset(res, 0, sizeof(*res));
-		res->retval = r0;
-		res->action = r0 > XDP_REDIRECT ? XDP_ABORTED : (int)r0;
-		res->data = pkt;
-		res->len = len;
-	}
-	if (ops)
-		*ops = n;
-	if (e.v != vbuf)
-		free(e.v);
-	return rc;
+	return jn_trace_run(t, x, &p, res, ops);
 }

@@ -129,28 +129,7 @@ uint64_t jn_trace_alu(int op, uint64_t d, uint64_t s)
 
 bool jn_trace_cmp(int cond, int sz, uint64_t a, uint64_t b)
 {
-	if (sz == 4) {
-		a = (uint32_t)a;
-		b = (uint32_t)b;
-		if (cond >= JN_TC_SGT && cond <= JN_TC_SLT) {
-			a = (uint64_t)(int64_t)(int32_t)a;
-			b = (uint64_t)(int64_t)(int32_t)b;
-		}
-	}
-	switch (cond) {
-	case JN_TC_EQ: return a == b;
-	case JN_TC_NE: return a != b;
-	case JN_TC_GT: return a > b;
-	case JN_TC_LE: return a <= b;
-	case JN_TC_GE: return a >= b;
-	case JN_TC_LT: return a < b;
-	case JN_TC_SGT: return (int64_t)a > (int64_t)b;
-	case JN_TC_SLE: return (int64_t)a <= (int64_t)b;
-	case JN_TC_SGE: return (int64_t)a >= (int64_t)b;
-	case JN_TC_SLT: return (int64_t)a < (int64_t)b;
-	case JN_TC_SET: return (a & b) != 0;
-	default: return (a & b) == 0;
-	}
+	return jn_tcmp(cond, sz, a, b);
 }
 
 int jn_tb_grow(struct jn_tbuild *b)

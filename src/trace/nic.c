@@ -52,6 +52,7 @@ long jn_nic_path_get(struct jn_nic *n, uint64_t hash)
 	memset(&n->paths[n->npaths], 0, sizeof(n->paths[0]));
 	n->paths[n->npaths].hash = hash;
 	n->paths[n->npaths].next_use = UINT64_MAX;
+	n->paths[n->npaths].slot = -1;
 	n->index[i] = (int64_t)n->npaths + 1;
 	return (long)n->npaths++;
 }
@@ -82,6 +83,22 @@ int jn_nic_belady_prepare(struct jn_nic *n, char *err, size_t errlen)
 	return 0;
 }
 
+/* The fewest misses m of a full window with m / window >= level (as
+ * doubles), window + 1 if none: the signal then compares integers. */
+static uint64_t thrash_min(uint32_t window, double level)
+{
+	uint64_t lo = 0, hi = (uint64_t)window + 1;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (mid <= window && (double)mid / (double)window >= level)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 int jn_nic_new(struct jn_xdp *x, const struct jn_nic_opts *o, struct jn_nic **out, char *err,
 	       size_t errlen)
 {
@@ -108,9 +125,11 @@ int jn_nic_new(struct jn_xdp *x, const struct jn_nic_opts *o, struct jn_nic **ou
 	}
 	if (n->o.thrash_level <= 0)
 		n->o.thrash_level = 0.5;
+	n->thrash_min = thrash_min(n->o.thrash_window, n->o.thrash_level);
 	n->rng = n->o.seed ? n->o.seed : 0x6e6963;
 	n->win = calloc(n->o.thrash_window, 1);
-	rc = n->win ? jn_tracer_new(x, &n->tr, err, errlen) : jn_errf(err, errlen, ENOMEM, "nic: out of memory");
+	rc = n->win && !jn_nic_hint_init(n) ? jn_tracer_new(x, &n->tr, err, errlen)
+					     : jn_errf(err, errlen, ENOMEM, "nic: out of memory");
 	if (!rc && n->o.policy == JN_POL_BELADY)
 		rc = jn_nic_belady_prepare(n, err, errlen);
 	if (rc) {
@@ -136,6 +155,7 @@ void jn_nic_free(struct jn_nic *n)
 	free(n->next);
 	free(n->miss_ns);
 	free(n->win);
+	free(n->hint);
 	for (size_t i = 0; i < n->npend; i++)
 		jn_trace_free(n->pend[i].t);
 	free(n->pend);
@@ -151,23 +171,27 @@ static uint64_t now_ns(void)
 
 static void window(struct jn_nic *n, bool miss)
 {
-	size_t slot = (size_t)(n->win_pkts++ % n->o.thrash_window);
-	double frac;
+	uint32_t slot = n->win_slot;
+	bool on;
 
-	if (n->win_pkts > n->o.thrash_window)
+	if (++n->win_slot == n->o.thrash_window)
+		n->win_slot = 0;
+	if (++n->win_pkts > n->o.thrash_window)
 		n->win_miss -= n->win[slot];
 	n->win[slot] = miss;
 	n->win_miss += miss;
 	if (n->win_pkts < n->o.thrash_window)
 		return;
-	frac = (double)n->win_miss / (double)n->o.thrash_window;
-	if (frac > n->st.max_window_miss)
-		n->st.max_window_miss = frac;
-	if (frac >= n->o.thrash_level) {
+	if (n->win_miss > n->win_max) {
+		n->win_max = n->win_miss;
+		n->st.max_window_miss = (double)n->win_max / (double)n->o.thrash_window;
+	}
+	on = n->win_miss >= n->thrash_min;
+	if (on) {
 		n->st.thrash_packets++;
 		n->st.thrash_onsets += !n->thrashing;
 	}
-	n->thrashing = frac >= n->o.thrash_level;
+	n->thrashing = on;
 }
 
 static bool admitted(struct jn_nic *n, struct npath *p)
@@ -274,10 +298,79 @@ static int miss(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result 
 	return recorded(n, t);
 }
 
+/* Try cache entry i on the packet: 1 on a hit (counted; the entry moves to
+ * the front), 0 if its guards fail, or a negative errno. */
+static int try_entry(struct jn_nic *n, size_t i, struct jn_trace_pkt *tp, struct jn_xdp_result *res)
+{
+	struct centry *e = &n->ent[i];
+	uint32_t ops;
+	int rc;
+
+	e->tried = n->tick + 1;
+	rc = jn_trace_run(e->t, n->x, tp, res, &ops);
+	if (rc < 0)
+		return rc;
+	if (rc != 1) {
+		n->st.check_ops += ops;
+		if (rc == 2 && !e->stale) {   /* cannot hold until the maps change */
+			e->stale = true;
+			n->st.invalidations++;
+		}
+		return 0;
+	}
+	e->stale = false;
+	e->last = n->tick;
+	e->uses++;
+	e->ref = true;
+	n->paths[e->path].hits++;
+	n->paths[e->path].packets++;
+	n->st.hits++;
+	n->st.ops_hit += ops;
+	n->st.insns_full_hits += e->t->info.path_insns;
+	window(n, false);
+	/* the most recently hit trace goes first in the walk (except under
+	 * CLOCK, whose hand walks the slots in order) */
+	if (i && n->o.policy != JN_POL_CLOCK)
+		jn_nic_swap(n, 0, i);
+	return 1;
+}
+
+/* The cached traces on one packet: first those its bucket predicts, then
+ * the others, most recently hit first.  1 on a hit. */
+static int lookup(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result *res)
+{
+	struct jn_trace_pkt tp = { .data = pk->data, .len = pk->caplen, .ts_ns = pk->ts_ns };
+	struct nhint *b;
+	int rc;
+
+	if (!n->nent)
+		return 0;
+	b = jn_nic_hint_get(n, pk->data, pk->caplen);
+	for (int w = 0; w < JN_NIC_HINT_WAYS && b->path[w] >= 0; w++) {
+		int32_t p = b->path[w], s = n->paths[p].slot;
+		if (s < 0)
+			continue;
+		if ((rc = try_entry(n, (size_t)s, &tp, res)) != 0) {
+			if (rc > 0)
+				jn_nic_hint_hit(b, p);
+			return rc;
+		}
+	}
+	for (size_t i = 0; i < n->nent; i++) {
+		size_t p = n->ent[i].path;
+		if (n->ent[i].tried == n->tick + 1)
+			continue;
+		if ((rc = try_entry(n, i, &tp, res)) != 0) {
+			if (rc > 0)
+				jn_nic_hint_hit(b, (int32_t)p);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result *res, bool *hit)
 {
-	uint32_t ops;
-	bool begun = false;
 	int rc;
 
 	*hit = false;
@@ -304,43 +397,11 @@ int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 		n->st.skipped++;
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < n->nent; i++) {
-		struct centry *e = &n->ent[i];
-		/* traces that touch the frame need it laid out (once per packet) */
-		if (!e->frameless && !begun) {
-			jn_xdp_begin(n->x, pk->data, pk->caplen, pk->ts_ns, res);
-			begun = true;
-		}
-		rc = e->frameless ? jn_trace_exec_frameless(e->t, n->x, pk->data, pk->caplen, res, &ops)
-				  : jn_trace_exec(e->t, n->x, res, &ops);
-		if (rc < 0)
-			return rc;
-		if (rc != 1)
-			n->st.check_ops += ops;
-		if (rc == 2 && !e->stale) {   /* cannot hold until the maps change */
-			e->stale = true;
-			n->st.invalidations++;
-		}
-		if (rc != 1)
-			continue;
-		e->stale = false;
-		e->last = n->tick;
-		e->uses++;
-		e->ref = true;
-		n->paths[e->path].hits++;
-		n->paths[e->path].packets++;
-		n->st.hits++;
-		n->st.ops_hit += ops;
-		n->st.insns_full_hits += e->t->info.path_insns;
+	rc = lookup(n, pk, res);
+	if (rc < 0)
+		return rc;
+	if (rc) {
 		*hit = true;
-		window(n, false);
-		/* the NIC checks the most recently hit trace first (except under
-		 * CLOCK, whose hand walks the slots in order) */
-		if (i && n->o.policy != JN_POL_CLOCK) {
-			struct centry tmp = n->ent[0];
-			n->ent[0] = *e;
-			*e = tmp;
-		}
 		return 0;
 	}
 	rc = miss(n, pk, res);

@@ -514,6 +514,10 @@ void jn_trace_free(struct jn_trace *t)
 	free(t->calls);
 	free(t->mems);
 	free(t->cond);
+	free(t->x1);
+	free(t->x2);
+	free(t->vals);
+	free(t->keys);
 	free(t);
 }
 
@@ -567,6 +571,8 @@ static int record_finish(struct jn_tracer *tr, struct jn_trace *t)
 	if (!rc)
 		rc = jn_tcond_build(t);
 	jn_tstate(t);
+	if (!rc)
+		rc = jn_tcompile(t);
 	t->info.path_insns = tr->steps;
 	return rc;
 }

@@ -52,11 +52,8 @@ int jn_nic_simulate(const uint64_t *paths, size_t n, uint32_t capacity, int poli
 			s->ent[e].uses++;
 			s->ent[e].ref = true;
 			(*hits)++;
-			if (e && policy != JN_POL_CLOCK) {   /* as the NIC: most recent first */
-				struct centry t = s->ent[0];
-				s->ent[0] = s->ent[e];
-				s->ent[e] = t;
-			}
+			if (e && policy != JN_POL_CLOCK)   /* as the NIC: most recent first */
+				jn_nic_swap(s, 0, e);
 			continue;
 		}
 		if (s->nent >= s->o.capacity)

@@ -84,13 +84,20 @@ void jn_trace_free(struct jn_trace *t);
 int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_result *res,
 		  uint32_t *ops);
 
-/* A trace that neither writes the packet nor calls a helper runs without
- * the frame: jn_trace_exec_frameless reads the packet where it is (pkt,
- * len bytes, not copied; res->data points at it) and needs no
- * jn_xdp_begin.  Same returns as jn_trace_exec. */
-bool jn_trace_frameless(const struct jn_trace *t);
-int jn_trace_exec_frameless(const struct jn_trace *t, struct jn_xdp *x, const uint8_t *pkt,
-			    uint32_t len, struct jn_xdp_result *res, uint32_t *ops);
+/* One packet as the NIC tries traces on it: jn_trace_run lays it out in
+ * x's frame (jn_xdp_begin, once: framed) only when a trace needs the frame
+ * (helper calls, packet writes, loads its guards do not keep inside the
+ * packet); other traces read the packet where it is, and a hit of such a
+ * trace leaves res->data pointing at data.  Same returns as jn_trace_exec
+ * (and jn_xdp_begin's -EINVAL).  Start each packet with framed false. */
+struct jn_trace_pkt {
+	const uint8_t *data;
+	uint32_t len;
+	uint64_t ts_ns;
+	bool framed;
+};
+int jn_trace_run(const struct jn_trace *t, struct jn_xdp *x, struct jn_trace_pkt *p,
+		 struct jn_xdp_result *res, uint32_t *ops);
 
 /* The path condition, canonical: two packets that take the same path get the
  * same string ("len >= 34 && pkt[12:2] == 0x0800 && ...", "true" if none).

@@ -3,6 +3,8 @@
 #ifndef JN_TRACE_INTERNAL_H
 #define JN_TRACE_INTERNAL_H
 
+#include <string.h>
+
 #include "trace/trace.h"
 
 enum jn_tir {
@@ -52,6 +54,35 @@ struct jn_tcall {
 	uint32_t mem0, nmem;   /* regions to rebuild (in mems) */
 };
 
+/* The executor's form (lower.c): ops over the trace's value array. */
+enum { JN_TX_LEN, JN_TX_PLOAD, JN_TX_CTXF, JN_TX_ALU, JN_TX_ADD, JN_TX_AND, JN_TX_OR, JN_TX_LSH,
+       JN_TX_RSH, JN_TX_BE16, JN_TX_BE32, JN_TX_LOOKUP, JN_TX_MLOAD, JN_TX_PROG, JN_TX_CALL,
+       JN_TX_GUARD, JN_TX_GUARD_K, JN_TX_GEQ_K, JN_TX_GNE_K, JN_TX_PSTORE, JN_TX_MSTORE,
+       JN_TX_ECALL, JN_TX_RET };
+struct jn_txop {
+	uint8_t op;        /* JN_TX_* */
+	uint8_t sz, cond;  /* as the IR instruction's; cond: a guard's enum jn_tcond */
+	uint8_t state;     /* a guard over map contents alone (JN_TF_STATE) */
+	int32_t d, a, b;   /* the instruction's ref; operand refs (unary ALU: b is the zero slot) */
+	uint32_t ord;      /* phase 1: instructions counted up to and including this one */
+	int64_t k;         /* the IR's k; a guard against a constant: the constant */
+};
+/* sz (1..8) bytes at p as a little-endian value, as the IR's loads read. */
+static inline uint64_t jn_tld(const uint8_t *p, unsigned sz)
+{
+	uint64_t r = 0;
+
+	switch (sz) {
+	case 1: return *p;
+	case 2: { uint16_t w; memcpy(&w, p, 2); return w; }
+	case 4: { uint32_t w; memcpy(&w, p, 4); return w; }
+	case 8: memcpy(&r, p, 8); return r;
+	default: memcpy(&r, p, sz); return r;
+	}
+}
+/* A packet byte range guards read (through arithmetic alone). */
+struct jn_tkey { uint32_t off; uint32_t sz; };
+
 struct jn_trace {
 	struct jn_tins *ir;
 	uint32_t n;
@@ -67,6 +98,15 @@ struct jn_trace {
 	char *cond;
 	uint64_t hash;
 	struct jn_trace_info info;
+	/* lower.c */
+	struct jn_txop *x1, *x2;   /* phase 1, phase 2 */
+	uint32_t nx1, nx2, ord1;   /* ord1: instructions phase 1 counts when every guard holds */
+	uint64_t *vals;            /* n + 1 values (the last: zero), constants preset; written by
+				    * every run (one thread runs a trace at a time) */
+	bool direct;               /* phase 1 may read the packet where it is */
+	bool frame_fx;             /* needs the XDP frame: packet writes, helper calls */
+	struct jn_tkey *keys;      /* packet bytes guards read through arithmetic alone */
+	uint32_t nkeys;
 };
 
 /* ---- building (ir.c) ---- */
@@ -92,6 +132,32 @@ int jn_tb_grow(struct jn_tbuild *b);
  * (identical to the interpreter's). */
 uint64_t jn_trace_alu(int op, uint64_t d, uint64_t s);
 bool jn_trace_cmp(int cond, int sz, uint64_t a, uint64_t b);
+/* jn_trace_cmp inline, for the executor's loop. */
+static inline bool jn_tcmp(int cond, int sz, uint64_t a, uint64_t b)
+{
+	if (sz == 4) {
+		a = (uint32_t)a;
+		b = (uint32_t)b;
+		if (cond >= JN_TC_SGT && cond <= JN_TC_SLT) {
+			a = (uint64_t)(int64_t)(int32_t)a;
+			b = (uint64_t)(int64_t)(int32_t)b;
+		}
+	}
+	switch (cond) {
+	case JN_TC_EQ: return a == b;
+	case JN_TC_NE: return a != b;
+	case JN_TC_GT: return a > b;
+	case JN_TC_LE: return a <= b;
+	case JN_TC_GE: return a >= b;
+	case JN_TC_LT: return a < b;
+	case JN_TC_SGT: return (int64_t)a > (int64_t)b;
+	case JN_TC_SLE: return (int64_t)a <= (int64_t)b;
+	case JN_TC_SGE: return (int64_t)a >= (int64_t)b;
+	case JN_TC_SLT: return (int64_t)a < (int64_t)b;
+	case JN_TC_SET: return (a & b) != 0;
+	default: return (a & b) == 0;
+	}
+}
 bool jn_trace_alu_unary(int op);
 
 /* ---- passes ---- */
@@ -119,6 +185,8 @@ int jn_timplied(struct jn_trace *t);
  * [lo, hi] and return true. */
 int jn_tlenguard(struct jn_trace *t);
 bool jn_tlen_bound(const struct jn_trace *t, const struct jn_tins *g, int64_t *lo, int64_t *hi);
+/* lower.c: the executor's form (x1, x2, vals, direct, frame_fx, keys). */
+int jn_tcompile(struct jn_trace *t);
 /* cond.c: canonical path condition string and hash; counts conjuncts. */
 int jn_tcond_build(struct jn_trace *t);
 

@@ -1,0 +1,169 @@
+/* lower.c - lowering a finished trace to the executor's form.
+ *
+ * What it does: splits the IR into the two phases exec.c runs (phase 1:
+ * inputs, arithmetic, guard-phase helper calls and guards; phase 2: effects
+ * and whatever depends on them, in program order), drops constants and the
+ * length from the op lists (constants are preset in the trace's value
+ * array, the length is written there once per run), picks specialised ops
+ * (a guard against a constant, the common ALU operations, loads and stores
+ * of 1, 2, 4 or 8 bytes), and records what the NIC needs to know without
+ * looking at the IR again: whether phase 1 may read the packet where it is
+ * (no helper call, every packet load inside the length the guards before it
+ * established) and whether the trace needs the XDP frame at all (packet
+ * writes, helper calls).  Also collects the packet bytes the guards read
+ * directly, through arithmetic alone (not through map lookups): the NIC
+ * hashes them to predict which trace a packet takes (nic.c).
+ * Assumes: the trace is final (dce, cond and state have run); operands
+ * precede their users; refs of unary ALU operations' b are negative.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isa/isa.h"
+#include "trace_internal.h"
+
+static uint8_t alu_op(int64_t k)
+{
+	switch (k) {
+	case JN_OP_ADD64_X: return JN_TX_ADD;
+	case JN_OP_AND64_X: return JN_TX_AND;
+	case JN_OP_OR64_X: return JN_TX_OR;
+	case JN_OP_LSH64_X: return JN_TX_LSH;
+	case JN_OP_RSH64_X: return JN_TX_RSH;
+	case JN_OP_BSWAP16: case JN_OP_BE16: return JN_TX_BE16;
+	case JN_OP_BSWAP32: case JN_OP_BE32: return JN_TX_BE32;
+	default: return JN_TX_ALU;
+	}
+}
+
+static uint8_t lower_op(const struct jn_trace *t, const struct jn_tins *in)
+{
+	switch (in->op) {
+	case JN_TIR_LEN: return JN_TX_LEN;
+	case JN_TIR_PLOAD: return JN_TX_PLOAD;
+	case JN_TIR_CTXF: return JN_TX_CTXF;
+	case JN_TIR_ALU: return alu_op(in->k);
+	case JN_TIR_LOOKUP: return JN_TX_LOOKUP;
+	case JN_TIR_MLOAD: return JN_TX_MLOAD;
+	case JN_TIR_PROG: return JN_TX_PROG;
+	case JN_TIR_CALL: return JN_TX_CALL;
+	case JN_TIR_GUARD:
+		if (t->ir[in->b].op != JN_TIR_KINT)
+			return JN_TX_GUARD;
+		if (in->sz == 8 && in->k == JN_TC_EQ)
+			return JN_TX_GEQ_K;
+		if (in->sz == 8 && in->k == JN_TC_NE)
+			return JN_TX_GNE_K;
+		return JN_TX_GUARD_K;
+	case JN_TIR_PSTORE: return JN_TX_PSTORE;
+	case JN_TIR_MSTORE: return JN_TX_MSTORE;
+	case JN_TIR_ECALL: return JN_TX_ECALL;
+	default: return JN_TX_RET;
+	}
+}
+
+static void lower(const struct jn_trace *t, uint32_t i, struct jn_txop *o)
+{
+	const struct jn_tins *in = &t->ir[i];
+
+	*o = (struct jn_txop){ .op = lower_op(t, in), .sz = in->sz, .d = (int32_t)i, .a = in->a,
+			       .b = in->b, .k = in->k };
+	o->state = (in->flags & JN_TF_STATE) != 0;
+	switch (in->op) {
+	case JN_TIR_ALU:
+		if (o->b < 0)
+			o->b = (int32_t)t->n;   /* the zero slot */
+		break;
+	case JN_TIR_GUARD:
+		o->cond = (uint8_t)in->k;
+		if (o->op != JN_TX_GUARD)
+			o->k = t->ir[in->b].k;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Phase 1 reads the packet where it is: no helper call, no context field
+ * (the run state has them), and every load lies inside the length the
+ * guards before it established. */
+static bool direct(const struct jn_trace *t)
+{
+	int64_t lo = JN_XDP_MIN_LEN, hi = JN_XDP_MAX_DATA;
+
+	for (uint32_t i = 0; i < t->nx1; i++) {
+		const struct jn_tins *in = &t->ir[t->x1[i].d];
+		if (in->op == JN_TIR_CALL || in->op == JN_TIR_CTXF)
+			return false;
+		if (in->op == JN_TIR_GUARD)
+			jn_tlen_bound(t, in, &lo, &hi);
+		if (in->op == JN_TIR_PLOAD && (in->k < 0 || in->k + in->sz > lo))
+			return false;
+	}
+	return true;
+}
+
+/* The packet bytes guards read through arithmetic alone (not through
+ * lookups, map values or helpers). */
+static int guard_keys(struct jn_trace *t)
+{
+	uint8_t *m = calloc(t->n ? t->n : 1, 1);
+	uint32_t nk = 0;
+
+	if (!m)
+		return -ENOMEM;
+	for (uint32_t i = t->n; i-- > 0;) {
+		const struct jn_tins *in = &t->ir[i];
+		if (in->flags & JN_TF_POST)
+			continue;
+		if (in->op == JN_TIR_GUARD || (m[i] && in->op == JN_TIR_ALU)) {
+			if (in->a >= 0)
+				m[in->a] = 1;
+			if (in->b >= 0)
+				m[in->b] = 1;
+		}
+		nk += m[i] && in->op == JN_TIR_PLOAD;
+	}
+	t->keys = calloc(nk ? nk : 1, sizeof(*t->keys));
+	if (!t->keys) {
+		free(m);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < t->n; i++)
+		if (m[i] && t->ir[i].op == JN_TIR_PLOAD)
+			t->keys[t->nkeys++] = (struct jn_tkey){ (uint32_t)t->ir[i].k, t->ir[i].sz };
+	free(m);
+	return 0;
+}
+
+int jn_tcompile(struct jn_trace *t)
+{
+	uint32_t ord = 0;
+
+	t->x1 = calloc(t->n ? t->n : 1, sizeof(*t->x1));
+	t->x2 = calloc(t->n ? t->n : 1, sizeof(*t->x2));
+	t->vals = calloc(t->n + 1, sizeof(*t->vals));
+	if (!t->x1 || !t->x2 || !t->vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct jn_tins *in = &t->ir[i];
+		if (in->op == JN_TIR_KINT) {
+			t->vals[i] = (uint64_t)in->k;
+		} else if (in->op == JN_TIR_ECALL || jn_tir_kind[in->op] == JN_TK_E ||
+			   (in->flags & JN_TF_POST)) {
+			lower(t, i, &t->x2[t->nx2++]);
+			t->frame_fx |= in->op == JN_TIR_PSTORE || in->op == JN_TIR_ECALL ||
+				       in->op == JN_TIR_CALL;
+		} else {
+			struct jn_txop *o = &t->x1[t->nx1++];
+			lower(t, i, o);
+			ord += in->op != JN_TIR_LEN;   /* the length is an operand */
+			o->ord = ord;
+			t->frame_fx |= in->op == JN_TIR_CALL;
+		}
+	}
+	t->ord1 = ord;
+	t->direct = direct(t);
+	return guard_keys(t);
+}
