@@ -140,7 +140,8 @@ static int lower(const struct jn_insn *insns, size_t n, unsigned mask, struct xf
 			if (!changed || k != JN_VLIW_PASS_LDCOMB)
 				break;
 		} while (!rc);
-		while (!rc && (k == JN_VLIW_PASS_BOUNDS || k == JN_VLIW_PASS_COPY) && jn_vliw_dce(f))
+		while (!rc && (k == JN_VLIW_PASS_BOUNDS || k == JN_VLIW_PASS_COPY || k == JN_VLIW_PASS_ALU3) &&
+		       jn_vliw_dce(f))
 			rc = settle(f, err, errlen);
 		while (!rc && drop_unreachable(f))
 			rc = settle(f, err, errlen);
