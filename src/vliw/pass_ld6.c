@@ -19,9 +19,10 @@
  * the twelve are in one straight stretch (no jump, exit, call or jump
  * target), every tk is read only by its store and dead after it, A and B
  * are not written in the stretch, the copy cannot overlap itself (as
- * above), no store at all lies between the first and the last load (a
- * fault of the wide load then shows nothing the original would not have
- * done), the stores are into the stack or into packet bytes the checks
+ * above, or packet ranges at known offsets that are disjoint), no store
+ * lies between the first and the last load (a fault of the wide load then
+ * shows nothing the original would not have done) unless no byte load can
+ * fault and those stores cannot touch the source, the stores are into the stack or into packet bytes the checks
  * guarantee (they cannot fault), and between the first and the last store
  * no other access touches their memory. */
 #include <stdint.h>
@@ -34,6 +35,21 @@ enum { WIN = 48 };
 static bool known_apart(enum jn_vliw_region a, enum jn_vliw_region b)
 {
 	return a != b && a != RG_UNK && b != RG_UNK && a != RG_NONSTACK && b != RG_NONSTACK;
+}
+
+/* Can [reg + off, +sz) before insn i and [reg2 + off2, +sz2) before insn i2
+ * never overlap?  Known different memories, or packet (stack) ranges at
+ * known offsets from data (r10) that are disjoint. */
+static bool apart(const struct xfn *f, size_t i, uint8_t reg, int64_t off, unsigned sz, size_t i2,
+		  uint8_t reg2, int64_t off2, unsigned sz2)
+{
+	const struct absval *a = &f->av[i * JN_ISA_NREGS + reg], *b = &f->av[i2 * JN_ISA_NREGS + reg2];
+
+	if (a->kind == b->kind && (a->kind == AK_PKT || a->kind == AK_STACK)) {
+		int64_t x = a->v + off, y = b->v + off2;
+		return x + (int64_t)sz <= y || y + (int64_t)sz2 <= x;
+	}
+	return known_apart(jn_vliw_region(f, i, reg), jn_vliw_region(f, i2, reg2));
 }
 
 /* The store that is the only reader of the byte load at i, or 0. */
@@ -116,12 +132,19 @@ static int try_bytes(struct xfn *f, size_t i)
 		smax = st[k] > smax ? st[k] : smax;
 		temps |= (uint16_t)(1u << f->code[ld[k]].dst);
 	}
-	if (smin < lmax || (temps & (1u << A | 1u << B)))
-		return 0;
-	enum jn_vliw_region ra = jn_vliw_region(f, i, A), rb = jn_vliw_region(f, smin, B);
+	uint16_t early = 0;   /* temporaries of the loads before the last one */
+	for (int k = 0; k < 6; k++)
+		if (ld[k] != lmax)
+			early |= (uint16_t)(1u << f->code[ld[k]].dst);
+	if ((temps & (1u << B)) || (early & (1u << A)))
+		return 0;   /* (the last load may overwrite its own base) */
+	enum jn_vliw_region rb = jn_vliw_region(f, smin, B);
 	int32_t la = base, sb = base + delta;
-	bool apart = A == B ? (la + 6 <= sb || sb + 6 <= la) : known_apart(ra, rb);
-	if (!apart || !store_safe(f, smin, sb))
+	bool sep = A == B ? (la + 6 <= sb || sb + 6 <= la) : apart(f, i, A, la, 6, smin, B, sb, 6);
+	bool safe = true;   /* no byte load can fault */
+	for (int k = 0; k < 6; k++)
+		safe &= jn_vliw_load_safe(f, ld[k], f->minlen[ld[k]]);
+	if (!sep || !store_safe(f, smin, sb))
 		return 0;
 	uint8_t t = f->code[lmax].dst;
 	for (size_t j = i; j <= smax; j++) {
@@ -133,7 +156,8 @@ static int try_bytes(struct xfn *f, size_t i)
 			continue;
 		if (jn_vliw_defs(in) & (1u << A | 1u << B))
 			return 0;
-		if (j > i && j < lmax && (jn_vliw_is_store(in)))
+		if (j > i && j < lmax && jn_vliw_is_store(in) &&
+		    (!safe || !apart(f, j, in->dst, in->off, jn_vliw_msize(in), i, A, la, 6)))
 			return 0;
 		if (j > lmax && j < smax && ((jn_vliw_uses(in) | jn_vliw_defs(in)) & (1u << t)))
 			return 0;

@@ -634,6 +634,17 @@ static void row_saving_rewrites_equal_interpreter(void **state)
 	assert_false(has_op(p, JN_XOP_LD6));
 	jn_vliw_free(p);
 	crafted_equal(text, JN_VLIW_ALL_PASSES);
+	/* byte pairs load, store, load, store ... from a second pointer into the
+	 * packet whose last load overwrites that pointer; loads cannot fault */
+	static const char *const pairs = CTX "if r3 > r2 goto out\nr2 = r1\nr2 += 20\n"
+		"r3 = *(u8 *)(r2 + 5)\n*(u8 *)(r1 + 11) = r3\nr3 = *(u8 *)(r2 + 4)\n*(u8 *)(r1 + 10) = r3\n"
+		"r3 = *(u8 *)(r2 + 3)\n*(u8 *)(r1 + 9) = r3\nr3 = *(u8 *)(r2 + 2)\n*(u8 *)(r1 + 8) = r3\n"
+		"r3 = *(u8 *)(r2 + 1)\n*(u8 *)(r1 + 7) = r3\nr2 = *(u8 *)(r2 + 0)\n*(u8 *)(r1 + 6) = r2\n"
+		"r0 = 2\nexit\nout:\n*(u8 *)(r1 + 0) = 9\nr0 = 1\nexit\n";
+	p = compile_text(pairs, 4, JN_VLIW_ALL_PASSES);
+	assert_true(has_op(p, JN_XOP_LD6) && has_op(p, JN_XOP_STX6));
+	jn_vliw_free(p);
+	crafted_equal(pairs, JN_VLIW_ALL_PASSES);
 	/* a known constant stored from a register becomes an immediate store;
 	 * a constant register operand an immediate; mask then shift, shift then mask */
 	p = compile_text("r4 = 7\n*(u32 *)(r10 - 4) = r4\nr5 = 0xffff0000 ll\nr6 = r1\nr6 &= r5\n"
