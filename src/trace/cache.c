@@ -91,6 +91,7 @@ void jn_nic_evict(struct jn_nic *n, size_t v)
 		jn_trace_free(e->t);
 	}
 	n->ent[v] = n->ent[--n->nent];
+	n->tree_dirty = true;
 	if (v < n->nent)
 		n->paths[n->ent[v].path].slot = (int32_t)v;
 	n->st.evictions++;
@@ -125,8 +126,7 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	e->ref = true;
 	e->stale = false;
 	e->tried = 0;
-	if (n->hint)
-		jn_nic_hint_keys(n, t);
+	n->tree_dirty = true;
 	n->ops_cached += t->info.ops;
 	n->paths[pi].cached = true;
 	n->paths[pi].slot = (int32_t)(e - n->ent);

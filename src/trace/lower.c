@@ -10,9 +10,7 @@
  * looking at the IR again: whether phase 1 may read the packet where it is
  * (no helper call, every packet load inside the length the guards before it
  * established) and whether the trace needs the XDP frame at all (packet
- * writes, helper calls).  Also collects the packet bytes the guards read
- * directly, through arithmetic alone (not through map lookups): the NIC
- * hashes them to predict which trace a packet takes (nic.c).
+ * writes, helper calls).
  * Assumes: the trace is final (dce, cond and state have run); operands
  * precede their users; refs of unary ALU operations' b are negative.
  */
@@ -104,39 +102,6 @@ static bool direct(const struct jn_trace *t)
 	return true;
 }
 
-/* The packet bytes guards read through arithmetic alone (not through
- * lookups, map values or helpers). */
-static int guard_keys(struct jn_trace *t)
-{
-	uint8_t *m = calloc(t->n ? t->n : 1, 1);
-	uint32_t nk = 0;
-
-	if (!m)
-		return -ENOMEM;
-	for (uint32_t i = t->n; i-- > 0;) {
-		const struct jn_tins *in = &t->ir[i];
-		if (in->flags & JN_TF_POST)
-			continue;
-		if (in->op == JN_TIR_GUARD || (m[i] && in->op == JN_TIR_ALU)) {
-			if (in->a >= 0)
-				m[in->a] = 1;
-			if (in->b >= 0)
-				m[in->b] = 1;
-		}
-		nk += m[i] && in->op == JN_TIR_PLOAD;
-	}
-	t->keys = calloc(nk ? nk : 1, sizeof(*t->keys));
-	if (!t->keys) {
-		free(m);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < t->n; i++)
-		if (m[i] && t->ir[i].op == JN_TIR_PLOAD)
-			t->keys[t->nkeys++] = (struct jn_tkey){ (uint32_t)t->ir[i].k, t->ir[i].sz };
-	free(m);
-	return 0;
-}
-
 int jn_tcompile(struct jn_trace *t)
 {
 	uint32_t ord = 0;
@@ -165,5 +130,5 @@ int jn_tcompile(struct jn_trace *t)
 	}
 	t->ord1 = ord;
 	t->direct = direct(t);
-	return guard_keys(t);
+	return 0;
 }

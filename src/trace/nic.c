@@ -128,8 +128,7 @@ int jn_nic_new(struct jn_xdp *x, const struct jn_nic_opts *o, struct jn_nic **ou
 	n->thrash_min = thrash_min(n->o.thrash_window, n->o.thrash_level);
 	n->rng = n->o.seed ? n->o.seed : 0x6e6963;
 	n->win = calloc(n->o.thrash_window, 1);
-	rc = n->win && !jn_nic_hint_init(n) ? jn_tracer_new(x, &n->tr, err, errlen)
-					     : jn_errf(err, errlen, ENOMEM, "nic: out of memory");
+	rc = n->win ? jn_tracer_new(x, &n->tr, err, errlen) : jn_errf(err, errlen, ENOMEM, "nic: out of memory");
 	if (!rc && n->o.policy == JN_POL_BELADY)
 		rc = jn_nic_belady_prepare(n, err, errlen);
 	if (rc) {
@@ -155,7 +154,10 @@ void jn_nic_free(struct jn_nic *n)
 	free(n->next);
 	free(n->miss_ns);
 	free(n->win);
-	free(n->hint);
+	free(n->cons);
+	free(n->nodes);
+	free(n->kids);
+	free(n->cands);
 	for (size_t i = 0; i < n->npend; i++)
 		jn_trace_free(n->pend[i].t);
 	free(n->pend);
@@ -335,36 +337,35 @@ static int try_entry(struct jn_nic *n, size_t i, struct jn_trace_pkt *tp, struct
 	return 1;
 }
 
-/* The cached traces on one packet: first those its bucket predicts, then
- * the others, most recently hit first.  1 on a hit. */
+/* The cached traces on one packet: first the candidates of the leaf the
+ * decision tree leads it to, then (a miss, or no tree) the others, most
+ * recently hit first.  1 on a hit. */
 static int lookup(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result *res)
 {
 	struct jn_trace_pkt tp = { .data = pk->data, .len = pk->caplen, .ts_ns = pk->ts_ns };
-	struct nhint *b;
+	const struct nnode *leaf;
 	int rc;
 
 	if (!n->nent)
 		return 0;
-	b = jn_nic_hint_get(n, pk->data, pk->caplen);
-	for (int w = 0; w < JN_NIC_HINT_WAYS && b->path[w] >= 0; w++) {
-		int32_t p = b->path[w], s = n->paths[p].slot;
+	if (n->tree_dirty)
+		jn_nic_tree_build(n);   /* without a tree the cache is walked */
+	leaf = jn_nic_tree_leaf(n, pk->data, pk->caplen);
+	for (uint32_t c = 0; leaf && c < leaf->ncand; c++) {
+		int32_t s = n->paths[n->cands[leaf->cand0 + c]].slot;
 		if (s < 0)
 			continue;
 		if ((rc = try_entry(n, (size_t)s, &tp, res)) != 0) {
 			if (rc > 0)
-				jn_nic_hint_hit(b, p);
+				jn_nic_tree_hit(n, leaf, c);
 			return rc;
 		}
 	}
 	for (size_t i = 0; i < n->nent; i++) {
-		size_t p = n->ent[i].path;
 		if (n->ent[i].tried == n->tick + 1)
 			continue;
-		if ((rc = try_entry(n, i, &tp, res)) != 0) {
-			if (rc > 0)
-				jn_nic_hint_hit(b, (int32_t)p);
+		if ((rc = try_entry(n, i, &tp, res)) != 0)
 			return rc;
-		}
 	}
 	return 0;
 }

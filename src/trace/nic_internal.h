@@ -25,19 +25,21 @@ struct centry {
 	bool ref;
 	bool stale;                /* a guard over map contents alone failed: evicted first */
 	uint64_t tried;            /* 1 + the packet index it was last tried on */
+	uint32_t cons0, ncons;     /* its constraints (dtree.c) */
 };
 
-/* The NIC predicts a packet's trace from the bytes the cached traces'
- * guards read (through arithmetic alone): a hash of those bytes picks a
- * bucket that remembers the paths last hit by packets with the same hash.
- * A prediction is only the order in which traces are tried: every trace
- * still checks all its guards, and the others are tried after it. */
-enum { JN_NIC_HINT_BUCKETS = 1024, JN_NIC_HINT_WAYS = 4, JN_NIC_MAX_KEYS = 32 };
-struct nhint {
-	uint64_t key;
-	uint32_t gen;              /* the key set it was filled under (nic.keygen) */
-	int32_t path[JN_NIC_HINT_WAYS];   /* most recent first; -1: none */
+/* The decision tree over the cached traces' guards (dtree.c). */
+enum { JN_NIC_EXPR_NODES = 12, JN_NIC_MAX_EXPRS = 64, JN_NIC_MAX_KIDS = 32, JN_NIC_MAX_NODES = 1024 };
+struct enode { int64_t k; uint8_t op, sz; int8_t a, b; uint8_t pad[4]; };   /* no implicit padding */
+struct nexpr { uint32_t n; struct enode v[JN_NIC_EXPR_NODES]; };   /* post order; the last is E */
+struct ncons { uint16_t expr; bool eq; uint64_t c; };   /* E == c (eq) or E != c */
+struct nnode {
+	int32_t expr;              /* E evaluated here; -1: a leaf */
+	uint32_t kid0, nkids;      /* kids[kid0 ..): a value and its child */
+	int32_t dflt;              /* child for any other value */
+	uint32_t cand0, ncand;     /* a leaf: cands[cand0 ..), paths, most recently hit first */
 };
+struct nkid { uint64_t v; int32_t child; };
 
 struct jn_nic {
 	struct jn_xdp *x;
@@ -60,9 +62,17 @@ struct jn_nic {
 	bool thrashing;
 	uint64_t thrash_min;       /* misses in a full window that count as thrashing */
 	uint64_t win_max;          /* most misses seen in a full window */
-	struct jn_tkey keys[JN_NIC_MAX_KEYS];   /* the bytes hashed for predictions */
-	uint32_t nkeys, keygen;
-	struct nhint *hint;        /* JN_NIC_HINT_BUCKETS */
+	bool tree_dirty;           /* the cache changed since the tree was built */
+	struct nexpr exprs[JN_NIC_MAX_EXPRS];
+	uint32_t nexprs;
+	struct ncons *cons;
+	size_t ncons, capcons;
+	struct nnode *nodes;       /* nodes[0] is the root; none: walk the cache */
+	size_t nnodes, capnodes;
+	struct nkid *kids;
+	size_t nkids, capkids;
+	int32_t *cands;
+	size_t ncands, capcands;
 	struct pending { struct jn_trace *t; size_t path; uint64_t ready, ready_ns; } *pend;
 	size_t npend, cappend;
 	uint32_t *miss_ns;         /* host time of every miss (for the median) */
@@ -70,12 +80,12 @@ struct jn_nic {
 	struct jn_nic_stats st;
 };
 
-/* hint.c: the prediction table; the bytes of t joining the key; the
- * bucket of a packet (emptied if it held another key); a hit of path. */
-int jn_nic_hint_init(struct jn_nic *n);
-void jn_nic_hint_keys(struct jn_nic *n, const struct jn_trace *t);
-struct nhint *jn_nic_hint_get(struct jn_nic *n, const uint8_t *data, uint32_t len);
-void jn_nic_hint_hit(struct nhint *b, int32_t path);
+/* dtree.c: (re)build the tree for the cache as it is (on failure there is
+ * none); the leaf a packet reaches (NULL: no tree); a hit of leaf's
+ * candidate i (it moves to the front). */
+int jn_nic_tree_build(struct jn_nic *n);
+const struct nnode *jn_nic_tree_leaf(const struct jn_nic *n, const uint8_t *data, uint32_t len);
+void jn_nic_tree_hit(struct jn_nic *n, const struct nnode *leaf, uint32_t i);
 /* Swap cache entries i and j (their paths' slots follow). */
 void jn_nic_swap(struct jn_nic *n, size_t i, size_t j);
 /* Path index for hash (created if missing), or -ENOMEM. */

@@ -517,7 +517,6 @@ void jn_trace_free(struct jn_trace *t)
 	free(t->x1);
 	free(t->x2);
 	free(t->vals);
-	free(t->keys);
 	free(t);
 }
 

@@ -80,8 +80,6 @@ static inline uint64_t jn_tld(const uint8_t *p, unsigned sz)
 	default: memcpy(&r, p, sz); return r;
 	}
 }
-/* A packet byte range guards read (through arithmetic alone). */
-struct jn_tkey { uint32_t off; uint32_t sz; };
 
 struct jn_trace {
 	struct jn_tins *ir;
@@ -105,8 +103,6 @@ struct jn_trace {
 				    * every run (one thread runs a trace at a time) */
 	bool direct;               /* phase 1 may read the packet where it is */
 	bool frame_fx;             /* needs the XDP frame: packet writes, helper calls */
-	struct jn_tkey *keys;      /* packet bytes guards read through arithmetic alone */
-	uint32_t nkeys;
 };
 
 /* ---- building (ir.c) ---- */
@@ -185,7 +181,7 @@ int jn_timplied(struct jn_trace *t);
  * [lo, hi] and return true. */
 int jn_tlenguard(struct jn_trace *t);
 bool jn_tlen_bound(const struct jn_trace *t, const struct jn_tins *g, int64_t *lo, int64_t *hi);
-/* lower.c: the executor's form (x1, x2, vals, direct, frame_fx, keys). */
+/* lower.c: the executor's form (x1, x2, vals, direct, frame_fx). */
 int jn_tcompile(struct jn_trace *t);
 /* cond.c: canonical path condition string and hash; counts conjuncts. */
 int jn_tcond_build(struct jn_trace *t);

@@ -1,0 +1,315 @@
+/* dtree.c - a decision tree over the cached traces' guards, so that the NIC
+ * tries only the traces a packet can take instead of walking the cache.
+ *
+ * A guard "E == c" or "E != c" (64-bit) where E is computed from packet
+ * bytes, constants and arithmetic alone (the EtherType, a protocol byte, a
+ * header length) is a constraint of its trace on E.  Expressions are
+ * identified across traces by structure (the same loads and operations),
+ * compared exactly.  A node of the tree evaluates one E and branches on its
+ * value: a child for every constant some candidate requires (holding the
+ * candidates that allow that value) and a default child (the candidates
+ * that require no value of E); a leaf lists the candidates left, tried
+ * most recently hit first.  Built greedily (the E whose largest child is
+ * smallest) whenever the cache changes, with no per-packet state.
+ * Sound: a trace whose guards all hold on a packet is in the leaf the
+ * packet reaches (its constraints hold, so it is in every branch taken; an
+ * E that reads past the packet's end is one no such trace constrains,
+ * since its loads are inside its length guard, and goes to the default).
+ * nic.c still tries the other traces on a miss, so the tree only decides
+ * which traces run first.
+ * Assumes: phase-1 guards only (lower.c); the trace refs of constants are
+ * KINT instructions.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nic_internal.h"
+
+/* E of trace t at ref r as a post-order node list; false if not pure. */
+static bool extract(const struct jn_trace *t, int32_t r, struct nexpr *e)
+{
+	const struct jn_tins *in;
+	struct enode nd = {0};
+
+	if (r < 0 || e->n >= JN_NIC_EXPR_NODES)
+		return false;
+	in = &t->ir[r];
+	nd.op = in->op;
+	nd.sz = in->sz;
+	nd.k = in->k;
+	switch (in->op) {
+	case JN_TIR_KINT: case JN_TIR_PLOAD:
+		break;
+	case JN_TIR_ALU:
+		if (!extract(t, in->a, e))
+			return false;
+		nd.a = (int8_t)(e->n - 1);
+		nd.b = -1;
+		if (in->b >= 0) {
+			if (!extract(t, in->b, e))
+				return false;
+			nd.b = (int8_t)(e->n - 1);
+		}
+		break;
+	default:
+		return false;
+	}
+	if (e->n >= JN_NIC_EXPR_NODES)
+		return false;
+	e->v[e->n++] = nd;
+	return true;
+}
+
+/* Index of e in the table (added if new), or -1 if the table is full. */
+static int intern(struct jn_nic *n, const struct nexpr *e)
+{
+	for (uint32_t i = 0; i < n->nexprs; i++)
+		if (n->exprs[i].n == e->n && !memcmp(n->exprs[i].v, e->v, e->n * sizeof(e->v[0])))
+			return (int)i;
+	if (n->nexprs == JN_NIC_MAX_EXPRS)
+		return -1;
+	n->exprs[n->nexprs] = *e;
+	return (int)n->nexprs++;
+}
+
+/* The constraints of every cached trace. */
+static int constraints(struct jn_nic *n)
+{
+	n->ncons = 0;
+	for (size_t i = 0; i < n->nent; i++) {
+		const struct jn_trace *t = n->ent[i].t;
+		n->ent[i].cons0 = n->ncons;
+		for (uint32_t j = 0; j < t->nx1; j++) {
+			const struct jn_txop *o = &t->x1[j];
+			struct nexpr e;
+			int x;
+			if (o->op != JN_TX_GEQ_K && o->op != JN_TX_GNE_K)
+				continue;
+			memset(&e, 0, sizeof(e));
+			if (!extract(t, o->a, &e) || (x = intern(n, &e)) < 0)
+				continue;
+			if (n->ncons == n->capcons) {
+				size_t cap = n->capcons ? 2 * n->capcons : 64;
+				struct ncons *c = realloc(n->cons, cap * sizeof(*c));
+				if (!c)
+					return -ENOMEM;
+				n->cons = c;
+				n->capcons = cap;
+			}
+			n->cons[n->ncons++] = (struct ncons){ (uint16_t)x, o->op == JN_TX_GEQ_K, (uint64_t)o->k };
+		}
+		n->ent[i].ncons = n->ncons - n->ent[i].cons0;
+	}
+	return 0;
+}
+
+/* Does entry i allow E x == v (any value not required by some candidate
+ * when dflt)? */
+static bool allows(const struct jn_nic *n, size_t i, int x, uint64_t v, bool dflt)
+{
+	const struct ncons *c = n->cons + n->ent[i].cons0;
+
+	for (uint32_t j = 0; j < n->ent[i].ncons; j++) {
+		if (c[j].expr != x)
+			continue;
+		if (dflt ? c[j].eq : (c[j].eq ? c[j].c != v : c[j].c == v))
+			return false;
+	}
+	return true;
+}
+
+/* Values candidates require of E x (up to JN_NIC_MAX_KIDS), their count. */
+static uint32_t values(const struct jn_nic *n, const uint32_t *set, uint32_t nset, int x, uint64_t *vals)
+{
+	uint32_t nv = 0;
+
+	for (uint32_t s = 0; s < nset; s++) {
+		const struct ncons *c = n->cons + n->ent[set[s]].cons0;
+		for (uint32_t j = 0; j < n->ent[set[s]].ncons; j++) {
+			uint32_t k = 0;
+			if (c[j].expr != x || !c[j].eq)
+				continue;
+			while (k < nv && vals[k] != c[j].c)
+				k++;
+			if (k == nv && nv < JN_NIC_MAX_KIDS)
+				vals[nv++] = c[j].c;
+		}
+	}
+	return nv;
+}
+
+static uint32_t count(const struct jn_nic *n, const uint32_t *set, uint32_t nset, int x, uint64_t v,
+		      bool dflt)
+{
+	uint32_t k = 0;
+
+	for (uint32_t s = 0; s < nset; s++)
+		k += allows(n, set[s], x, v, dflt);
+	return k;
+}
+
+/* The E that splits set best (its largest child smallest), or -1. */
+static int choose(const struct jn_nic *n, const uint32_t *set, uint32_t nset, uint64_t used)
+{
+	int best = -1;
+	uint32_t best_max = nset;
+
+	for (uint32_t x = 0; x < n->nexprs; x++) {
+		uint64_t vals[JN_NIC_MAX_KIDS];
+		uint32_t nv, mx;
+		if (used >> x & 1)
+			continue;
+		nv = values(n, set, nset, (int)x, vals);
+		if (!nv)
+			continue;
+		mx = count(n, set, nset, (int)x, 0, true);
+		for (uint32_t k = 0; k < nv; k++) {
+			uint32_t c = count(n, set, nset, (int)x, vals[k], false);
+			mx = c > mx ? c : mx;
+		}
+		if (mx < best_max) {
+			best_max = mx;
+			best = (int)x;
+		}
+	}
+	return best;
+}
+
+static int push(void **arr, size_t *cap, size_t len, size_t elt)
+{
+	if (len < *cap)
+		return 0;
+	size_t nc = *cap ? 2 * *cap : 64;
+	void *p = realloc(*arr, nc * elt);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = nc;
+	return 0;
+}
+
+/* A node for set (entry indices); its index or negative errno. */
+static long build(struct jn_nic *n, const uint32_t *set, uint32_t nset, uint64_t used)
+{
+	int x = nset > 1 && n->nnodes < JN_NIC_MAX_NODES ? choose(n, set, nset, used) : -1;
+	size_t me = n->nnodes;
+	uint64_t vals[JN_NIC_MAX_KIDS];
+	uint32_t nv, *sub;
+	long c;
+
+	if (push((void **)&n->nodes, &n->capnodes, n->nnodes, sizeof(*n->nodes)))
+		return -ENOMEM;
+	n->nnodes++;
+	n->nodes[me] = (struct nnode){ .expr = x };
+	if (x < 0) {   /* a leaf: its candidates' paths, in cache (most recent) order */
+		n->nodes[me].cand0 = (uint32_t)n->ncands;
+		n->nodes[me].ncand = nset;
+		for (uint32_t s = 0; s < nset; s++) {
+			if (push((void **)&n->cands, &n->capcands, n->ncands, sizeof(*n->cands)))
+				return -ENOMEM;
+			n->cands[n->ncands++] = (int32_t)n->ent[set[s]].path;
+		}
+		return (long)me;
+	}
+	nv = values(n, set, nset, x, vals);
+	sub = malloc(nset * sizeof(*sub));
+	if (!sub)
+		return -ENOMEM;
+	n->nodes[me].kid0 = (uint32_t)n->nkids;
+	n->nodes[me].nkids = nv;
+	for (uint32_t k = 0; k < nv; k++) {
+		if (push((void **)&n->kids, &n->capkids, n->nkids, sizeof(*n->kids))) {
+			free(sub);
+			return -ENOMEM;
+		}
+		n->kids[n->nkids++].v = vals[k];
+	}
+	for (uint32_t k = 0; k <= nv; k++) {   /* k == nv: the default */
+		uint32_t ns = 0;
+		for (uint32_t s = 0; s < nset; s++)
+			if (allows(n, set[s], x, k < nv ? vals[k] : 0, k == nv))
+				sub[ns++] = set[s];
+		if ((c = build(n, sub, ns, used | (1ULL << x))) < 0)
+			break;
+		if (k < nv)
+			n->kids[n->nodes[me].kid0 + k].child = (int32_t)c;
+		else
+			n->nodes[me].dflt = (int32_t)c;
+	}
+	free(sub);
+	return c < 0 ? c : (long)me;
+}
+
+int jn_nic_tree_build(struct jn_nic *n)
+{
+	uint32_t *set = malloc((n->nent ? n->nent : 1) * sizeof(*set));
+	long rc;
+
+	n->nexprs = 0;
+	n->nnodes = n->nkids = n->ncands = 0;
+	n->tree_dirty = false;
+	if (!set)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->nent; i++)
+		set[i] = (uint32_t)i;
+	rc = constraints(n);
+	if (!rc)
+		rc = build(n, set, (uint32_t)n->nent, 0);
+	free(set);
+	if (rc < 0) {
+		n->nnodes = 0;   /* no tree: the NIC walks the cache */
+		return (int)rc;
+	}
+	return 0;
+}
+
+/* E on the packet; false if it reads past the end. */
+static bool eval(const struct nexpr *e, const uint8_t *d, uint32_t len, uint64_t *out)
+{
+	uint64_t v[JN_NIC_EXPR_NODES];
+
+	for (uint32_t i = 0; i < e->n; i++) {
+		const struct enode *nd = &e->v[i];
+		switch (nd->op) {
+		case JN_TIR_KINT: v[i] = (uint64_t)nd->k; break;
+		case JN_TIR_PLOAD:
+			if ((uint64_t)nd->k + nd->sz > len)
+				return false;
+			v[i] = jn_tld(d + nd->k, nd->sz);
+			break;
+		default: v[i] = jn_trace_alu((int)nd->k, v[nd->a], nd->b >= 0 ? v[nd->b] : 0); break;
+		}
+	}
+	*out = v[e->n - 1];
+	return true;
+}
+
+const struct nnode *jn_nic_tree_leaf(const struct jn_nic *n, const uint8_t *d, uint32_t len)
+{
+	const struct nnode *nd = n->nodes;
+
+	if (!n->nnodes)
+		return NULL;
+	while (nd->expr >= 0) {
+		uint64_t v;
+		int32_t next = nd->dflt;
+		if (eval(&n->exprs[nd->expr], d, len, &v))
+			for (uint32_t k = 0; k < nd->nkids; k++)
+				if (n->kids[nd->kid0 + k].v == v) {
+					next = n->kids[nd->kid0 + k].child;
+					break;
+				}
+		nd = &n->nodes[next];
+	}
+	return nd;
+}
+
+void jn_nic_tree_hit(struct jn_nic *n, const struct nnode *leaf, uint32_t i)
+{
+	int32_t *c = n->cands + leaf->cand0, p = c[i];
+
+	for (; i > 0; i--)
+		c[i] = c[i - 1];
+	c[0] = p;
+}
