@@ -67,6 +67,20 @@ static bool nonstack_ptr(uint8_t k)
 
 static bool pkt_ptr(uint8_t k) { return k == AK_PKT || k == AK_END || k == AK_PKTV; }
 
+static int bitlen(uint64_t v) { return v ? 64 - __builtin_clzll(v) : 0; }
+
+/* Width of a known number: BITS v, or a non-negative constant; -1 else. */
+static int bits_of(struct absval a)
+{
+	if (a.kind == AK_BITS)
+		return (int)a.v;
+	if (a.kind == AK_CONST && a.v >= 0)
+		return bitlen((uint64_t)a.v);
+	return -1;
+}
+
+static struct absval bits(int n) { return (struct absval){ AK_BITS, n > 64 ? 64 : n < 0 ? 0 : n }; }
+
 static struct absval join1(struct absval a, struct absval b)
 {
 	if (a.kind == AK_TOP)
@@ -77,6 +91,8 @@ static struct absval join1(struct absval a, struct absval b)
 		return (struct absval){ AK_PKTV, 0 };
 	if (nonstack_ptr(a.kind) && nonstack_ptr(b.kind) && a.kind != AK_CTX && b.kind != AK_CTX)
 		return (struct absval){ AK_NONSTACK, 0 };
+	if (bits_of(a) >= 0 && bits_of(b) >= 0)
+		return bits(bits_of(a) > bits_of(b) ? bits_of(a) : bits_of(b));
 	return (struct absval){ AK_UNK, 0 };
 }
 
@@ -96,6 +112,30 @@ static bool fold(int op, uint64_t d, uint64_t s, uint64_t *out)
 	}
 }
 
+/* Width of an ALU result on numbers of widths bd, bs (-1: unknown), or -1. */
+static int num_bits(const struct xin *in, int bd, int bs, struct absval s)
+{
+	uint8_t c = jn_vliw_xinfo[in->op].opcode;
+	int k = s.kind == AK_CONST ? (int)(s.v & 63) : -1;
+
+	switch (in->op) {
+	case JN_OP_AND64_K: case JN_OP_AND64_X: case JN_OP_AND32_K: case JN_OP_AND32_X:
+		if (bd >= 0 && bs >= 0)
+			return bd < bs ? bd : bs;
+		return bs >= 0 ? bs : bd >= 0 ? bd : JN_CLASS(c) == JN_CLS_ALU ? 32 : -1;
+	case JN_OP_OR64_K: case JN_OP_OR64_X: case JN_OP_XOR64_K: case JN_OP_XOR64_X:
+		return bd >= 0 && bs >= 0 ? (bd > bs ? bd : bs) : -1;
+	case JN_OP_ADD64_K: case JN_OP_ADD64_X:
+		return bd >= 0 && bs >= 0 && bd < 64 && bs < 64 ? (bd > bs ? bd : bs) + 1 : -1;
+	case JN_OP_RSH64_K: case JN_OP_RSH64_X:
+		return k < 0 ? -1 : bd >= 0 ? (bd > k ? bd - k : 0) : 64 - k;
+	case JN_OP_LSH64_K: case JN_OP_LSH64_X:
+		return k >= 0 && bd >= 0 && bd + k <= 64 ? bd + k : -1;
+	default:
+		return JN_CLASS(c) == JN_CLS_ALU ? 32 : -1;   /* 32-bit ops zero-extend */
+	}
+}
+
 static struct absval alu(const struct xin *in, struct absval d, struct absval s)
 {
 	static const struct absval unk = { AK_UNK, 0 };
@@ -108,6 +148,9 @@ static struct absval alu(const struct xin *in, struct absval d, struct absval s)
 		return (struct absval){ AK_CONST, (int64_t)v };
 	if (op == JN_OP_MOV64_X || op == JN_OP_MOV64_K)
 		return s;
+	int w = num_bits(in, bits_of(d), bits_of(s), s);
+	if (w >= 0)
+		return bits(w);
 	bool add = op == JN_OP_ADD64_K || op == JN_OP_ADD64_X || op == JN_OP_SUB64_K ||
 		   op == JN_OP_SUB64_X;
 	if (!add)
@@ -230,7 +273,11 @@ static void step(struct astate *st, const struct xin *in)
 		else if (r[in->src].kind == AK_CTX && f == XF_LDX && (in->off == 4 || in->off == 8))
 			r[in->dst] = (struct absval){ in->off == 4 ? AK_END : AK_PKTV, 0 };
 		else if (!slot_load(st, in, &r[in->dst]))
-			r[in->dst] = unk;
+			r[in->dst] = f == XF_LDX && in->op != JN_OP_LDXDW ? bits(8 * (int)jn_vliw_msize(in))
+					: f == XF_LD6 ? bits(48) : unk;
+		break;
+	case XF_END:
+		r[in->dst] = in->imm < 64 ? bits(in->imm) : unk;
 		break;
 	case XF_LDDW:
 		r[in->dst] = in->src == 0 ? (struct absval){ AK_CONST,
@@ -465,6 +512,11 @@ bool jn_vliw_base_is_stack(const struct xfn *f, size_t i, uint8_t reg, int64_t *
 		return false;
 	*off = a->v;
 	return true;
+}
+
+int jn_vliw_bits(const struct xfn *f, size_t i, uint8_t reg)
+{
+	return bits_of(f->av[i * NR + reg]);
 }
 
 enum jn_vliw_region jn_vliw_region(const struct xfn *f, size_t i, uint8_t reg)

@@ -12,7 +12,8 @@
  * C is below the width, 32-bit ops always), and the checksum fold
  * "rD &= rS (rS = M); rD >>= S" becomes "rD >>= S; rD &= M >> S" when M >> S
  * fits an immediate, so "rD = rX; rD >>= S" then fuses into one instruction
- * and the lddw of M goes with dead-code removal. */
+ * and the lddw of M goes with dead-code removal.  "wD = wD" and "rD &= K"
+ * go when the value surely fits already (cfg.c's widths of numbers). */
 #include "vliw_internal.h"
 
 static bool const_src(const struct xfn *f, size_t i, int64_t *c)
@@ -23,6 +24,31 @@ static bool const_src(const struct xfn *f, size_t i, int64_t *c)
 		return false;
 	*c = v->v;
 	return true;
+}
+
+static bool zext2(const struct xfn *f, size_t i, uint8_t d);
+
+/* "wD = wD" and "rD &= K" that change nothing: the value already fits (the
+ * mask keeps every bit it can have). */
+static bool no_op(struct xfn *f, size_t i)
+{
+	struct xin *in = &f->code[i];
+	int b = jn_vliw_bits(f, i, in->dst);
+	bool gone = false;
+
+	if (in->del || b < 0)
+		return false;
+	if (in->op == JN_OP_MOV32_X && in->src == in->dst)
+		gone = b <= 32;
+	else if (i + 1 < f->n && zext2(f, i, in->dst) && b <= 32) {
+		f->code[i + 1].del = 1;   /* rD <<= 32; rD >>= 32 */
+		gone = true;
+	}
+	else if ((in->op == JN_OP_AND64_K || in->op == JN_OP_AND32_K) && in->imm >= 0 && b < 32)
+		gone = ((uint32_t)in->imm & ((1u << b) - 1)) == (1u << b) - 1;
+	if (gone)
+		in->del = 1;
+	return gone;
 }
 
 /* rD op= rS with a known rS -> rD op= K.  Returns whether it rewrote. */
@@ -144,7 +170,7 @@ int jn_vliw_pass_alu3(struct xfn *f)
 	int n = 0;
 
 	for (size_t i = 0; i < f->n; i++)
-		n += mask_shift(f, i) || to_imm(f, i);
+		n += no_op(f, i) || mask_shift(f, i) || to_imm(f, i);
 	for (size_t i = 0; i + 1 < f->n; i++) {
 		int z = zext(f, i);
 		if (z) {

@@ -62,10 +62,10 @@ struct xfn {
 
 /* Abstract values of the forward analysis. */
 enum akind { AK_TOP, AK_UNK, AK_CONST, AK_CTX, AK_PKT, AK_END, AK_STACK, AK_NONSTACK,
-	     AK_PKTV, AK_MAPV };
+	     AK_PKTV, AK_MAPV, AK_BITS };
 /* PKT: data + v; STACK: r10 + v; CONST: v; PKTV: somewhere in the packet
  * buffer; MAPV: a map value (or NULL); NONSTACK: a pointer that is not into
- * the stack; UNK: anything. */
+ * the stack; BITS: a number below 2^v (not a pointer); UNK: anything. */
 struct absval { uint8_t kind; int64_t v; };
 
 /* Which memory a base register points into, before insn i. */
@@ -84,6 +84,9 @@ bool jn_vliw_base_is_stack(const struct xfn *f, size_t i, uint8_t reg, int64_t *
 /* Can the load at i never fault wherever the packet has at least minlen
  * bytes (stack slots in range, context fields, packet bytes below minlen)? */
 bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen);
+/* Bits a register's value surely fits in before insn i (a known number:
+ * 0..64), or -1 when it may be a pointer or negative constant. */
+int jn_vliw_bits(const struct xfn *f, size_t i, uint8_t reg);
 
 /* Passes: return how many instructions they removed or rewrote away, or
  * negative errno. f is analysed before each pass. */
