@@ -75,6 +75,9 @@ struct sched {
 	struct space sp[NSP];
 	int32_t maxrow, lastctl;
 	int32_t ctlfloor;              /* branches and exits go no earlier (merged joins) */
+	int8_t cp[JN_ISA_NREGS];       /* rK = rS copied last in this superblock: S, or -1 */
+	int32_t cpw[JN_ISA_NREGS];     /* ... the row rS's value was written by */
+	int32_t cpk[JN_ISA_NREGS];     /* ... the first row writing rS after the copy */
 	int32_t *at;                   /* row of each placed instruction */
 	struct hoist *hs;              /* per IR index: a jump target open to hoisting */
 	struct sbend *sbe;             /* per superblock: its registers' last writes */
@@ -132,6 +135,7 @@ static void begin_superblock(struct sched *s)
 	s->maxrow = s->lastctl = none;
 	s->ctlfloor = 0;
 	s->nctl = 0;
+	memset(s->cp, -1, sizeof(s->cp));
 }
 
 /* A jump target L = i that only jumps from the current superblock (from
@@ -296,9 +300,10 @@ static int32_t earliest(struct sched *s, const struct xfn *f, size_t i, bool *is
 	if (*isctl)
 		lo = max32(lo, max32(max32(s->maxrow, s->lastctl), s->ctlfloor));
 	bool load = jn_vliw_is_load(in) && !in->chk;
-	if ((rd && !load) || wr || in->chk || !s->motion)
+	if ((rd && !load && !in->chk) || wr || !s->motion)
 		lo = max32(lo, s->lastctl + 1);
-	else   /* pure, or a load that cannot fault: above a branch if dead where it goes */
+	else   /* pure, or a load that cannot fault: above a branch if dead where it goes;
+		* a checked load (it loads only in bounds) into the row of the branch before it */
 		for (size_t c = 0; c < s->nctl; c++)
 			if ((d & s->ctl[c].livein) || (load && !jn_vliw_load_safe(f, i, s->ctl[c].minlen)))
 				lo = max32(lo, s->ctl[c].row + 1);
@@ -314,8 +319,18 @@ static void account(struct sched *s, const struct xfn *f, size_t i, int32_t r)
 	for (int k = 0; k < NR; k++) {
 		if (u & (1u << k))
 			s->rd[k] = max32(s->rd[k], r);
-		if (d & (1u << k))
-			s->wr[k] = r;
+		if (!(d & (1u << k)))
+			continue;
+		s->wr[k] = r;
+		s->cp[k] = -1;
+		for (int j = 0; j < NR; j++)
+			if (s->cp[j] == k && s->cpk[j] == INT32_MAX)
+				s->cpk[j] = r;
+	}
+	if (in->op == JN_OP_MOV64_X && in->dst != in->src) {
+		s->cp[in->dst] = (int8_t)in->src;
+		s->cpw[in->dst] = s->wr[in->src];
+		s->cpk[in->dst] = INT32_MAX;
 	}
 	if (rd || wr) {
 		struct touch t;
@@ -399,7 +414,58 @@ static size_t hoist_top(struct sched *s, const struct xfn *f, size_t i)
 	return k;
 }
 
-static int place(struct sched *s, const struct xfn *f, size_t i)
+/* A conditional jump reading rK = rS (a copy) may read rS instead, in a
+ * row before the copy's: from the row after rS was written up to the
+ * first row writing rS again (in that row the jump takes the lane before
+ * the writer: a row reads its operands before any lane commits).  Returns
+ * the row and fills *lane, or -1 when that is not earlier than r. */
+static int32_t forward(struct sched *s, struct xfn *f, size_t i, int32_t r, int *lane, uint8_t *reg)
+{
+	struct xin *in = &f->code[i];
+	bool x = xform(in) == XF_JCC_X;
+
+	if (!jn_vliw_is_cond(in) || !s->motion)
+		return -1;
+	for (int o = 0; o < (x ? 2 : 1); o++) {
+		uint8_t *op = o ? &in->src : &in->dst, k = *op;
+		if (s->cp[k] < 0 || (x && in->src == in->dst))
+			continue;
+		uint8_t src = (uint8_t)s->cp[k];
+		int32_t keep = s->wr[src], lim = s->cpk[k];
+		bool isctl;
+		*op = src;
+		s->wr[src] = s->cpw[k];
+		int32_t lo = earliest(s, f, i, &isctl);
+		s->wr[src] = keep;
+		for (; lo < r && lo <= lim; lo++) {
+			if (grow(s, (size_t)lo + 3))
+				break;
+			if (s->used[lo] >= s->lanes)
+				continue;
+			const int32_t *row = &s->rows[(size_t)lo * (size_t)s->lanes];
+			int p = s->used[lo];
+			for (int l = 0; lo == lim && l < s->used[lo]; l++)
+				if (row[l] >= 0 && (jn_vliw_defs(&f->code[row[l]]) & (1u << src))) {
+					p = l;
+					break;
+				}
+			bool ok = true;
+			for (int l = p; l < s->used[lo]; l++)
+				if (row[l] >= 0 && (jn_vliw_is_jump(&f->code[row[l]]) ||
+						    jn_vliw_is_exit(&f->code[row[l]]) || f->code[row[l]].chk))
+					ok = false;
+			if (!ok)
+				continue;
+			*lane = p;
+			*reg = k;
+			return lo;
+		}
+		*op = k;
+	}
+	return -1;
+}
+
+static int place(struct sched *s, struct xfn *f, size_t i)
 {
 	const struct xin *in = &f->code[i];
 	bool isctl, call = xform(in) == XF_CALL, wide = xform(in) == XF_LDDW;
@@ -415,8 +481,19 @@ static int place(struct sched *s, const struct xfn *f, size_t i)
 			continue;
 		break;
 	}
+	int lane = -1;
+	uint8_t reg;
+	int32_t fr = forward(s, f, i, r, &lane, &reg);
+	if (fr >= 0)
+		r = fr;
 	int32_t *row = &s->rows[(size_t)r * (size_t)s->lanes];
-	row[s->used[r]++] = (int32_t)i;
+	if (fr >= 0 && lane < s->used[r]) {   /* before the lane writing the copied register */
+		memmove(&row[lane + 1], &row[lane], (size_t)(s->used[r] - lane) * sizeof(*row));
+		row[lane] = (int32_t)i;
+		s->used[r]++;
+	} else {
+		row[s->used[r]++] = (int32_t)i;
+	}
 	if (w == 2)
 		row[s->used[r]++] = -2;
 	if (wide && s->lanes == 1) {   /* the second slot takes the next row */
