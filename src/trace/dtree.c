@@ -278,7 +278,7 @@ static bool eval(const struct nexpr *e, const uint8_t *d, uint32_t len, uint64_t
 				return false;
 			v[i] = jn_tld(d + nd->k, nd->sz);
 			break;
-		default: v[i] = jn_trace_alu((int)nd->k, v[nd->a], nd->b >= 0 ? v[nd->b] : 0); break;
+		default: v[i] = jn_talu((int)nd->k, v[nd->a], nd->b >= 0 ? v[nd->b] : 0); break;
 		}
 	}
 	*out = v[e->n - 1];

@@ -40,6 +40,7 @@ static inline void st(uint8_t *p, uint64_t v, unsigned sz)
 	case 1: *p = (uint8_t)v; break;
 	case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); break; }
 	case 4: { uint32_t w = (uint32_t)v; memcpy(p, &w, 4); break; }
+	case 8: memcpy(p, &v, 8); break;
 	default: memcpy(p, &v, sz); break;
 	}
 }
@@ -95,7 +96,7 @@ static uint64_t prog_at(struct ectx *e, const struct jn_txop *o)
 }
 
 /* The value of a non-guard, non-effect op. */
-static inline uint64_t value(struct ectx *e, const struct jn_txop *o, const uint8_t *pkt)
+static inline __attribute__((always_inline)) uint64_t value(struct ectx *e, const struct jn_txop *o, const uint8_t *pkt)
 {
 	const uint64_t *v = e->t->vals;
 

@@ -356,7 +356,7 @@ static int lookup(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 		if (s < 0)
 			continue;
 		if ((rc = try_entry(n, (size_t)s, &tp, res)) != 0) {
-			if (rc > 0)
+			if (rc > 0 && c)
 				jn_nic_tree_hit(n, leaf, c);
 			return rc;
 		}

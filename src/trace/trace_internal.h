@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "isa/isa.h"
 #include "trace/trace.h"
 
 enum jn_tir {
@@ -155,6 +156,18 @@ static inline bool jn_tcmp(int cond, int sz, uint64_t a, uint64_t b)
 	}
 }
 bool jn_trace_alu_unary(int op);
+/* jn_trace_alu with the operations packet parsing uses most inline. */
+static inline uint64_t jn_talu(int op, uint64_t d, uint64_t s)
+{
+	switch (op) {
+	case JN_OP_AND64_X: return d & s;
+	case JN_OP_OR64_X: return d | s;
+	case JN_OP_LSH64_X: return d << (s & 63);
+	case JN_OP_RSH64_X: return d >> (s & 63);
+	case JN_OP_BSWAP16: case JN_OP_BE16: return __builtin_bswap16((uint16_t)d);
+	default: return jn_trace_alu(op, d, s);
+	}
+}
 
 /* ---- passes ---- */
 /* fold.c: constant folding and algebraic identities on one instruction
