@@ -248,6 +248,28 @@ static bool slot_load(const struct astate *st, const struct xin *in, struct absv
 	return v->kind != AK_TOP;
 }
 
+/* The width of a 3-operand ALU result: as the 2-operand op with an imm. */
+static struct absval alu3_bits(const struct xin *in, struct absval src)
+{
+	static const uint16_t base[][2] = {
+		{ JN_XOP_ADD3_64, JN_OP_ADD64_K }, { JN_XOP_OR3_64, JN_OP_OR64_K },
+		{ JN_XOP_AND3_64, JN_OP_AND64_K }, { JN_XOP_LSH3_64, JN_OP_LSH64_K },
+		{ JN_XOP_RSH3_64, JN_OP_RSH64_K }, { JN_XOP_XOR3_64, JN_OP_XOR64_K },
+		{ JN_XOP_ADD3_32, JN_OP_ADD32_K }, { JN_XOP_AND3_32, JN_OP_AND32_K },
+		{ JN_XOP_LSH3_32, JN_OP_LSH32_K }, { JN_XOP_RSH3_32, JN_OP_RSH32_K },
+		{ JN_XOP_XOR3_32, JN_OP_XOR32_K },
+	};
+	for (size_t k = 0; k < sizeof(base) / sizeof(base[0]); k++)
+		if (base[k][0] == in->op) {
+			struct xin b = *in;
+			struct absval imm = { AK_CONST, in->imm };
+			b.op = base[k][1];
+			int w = num_bits(&b, bits_of(src), bits_of(imm), imm);
+			return w >= 0 ? bits(w) : (struct absval){ AK_UNK, 0 };
+		}
+	return (struct absval){ AK_UNK, 0 };
+}
+
 static void step(struct astate *st, const struct xin *in)
 {
 	static const struct absval unk = { AK_UNK, 0 };
@@ -262,8 +284,10 @@ static void step(struct astate *st, const struct xin *in)
 		r[in->dst] = alu(in, r[in->dst], r[in->src]);
 		break;
 	case XF_ALU3:
-		r[in->dst] = in->op == JN_XOP_ADD3_64 && (r[in->src].kind == AK_PKT || r[in->src].kind == AK_STACK)
-				     ? (struct absval){ r[in->src].kind, r[in->src].v + in->imm } : unk;
+		if (in->op == JN_XOP_ADD3_64 && (r[in->src].kind == AK_PKT || r[in->src].kind == AK_STACK))
+			r[in->dst] = (struct absval){ r[in->src].kind, r[in->src].v + in->imm };
+		else
+			r[in->dst] = alu3_bits(in, r[in->src]);
 		break;
 	case XF_LDX: case XF_LDXSX: case XF_LD6:
 		if (in->chk > st->minlen)

@@ -7,7 +7,7 @@
  *   exit       pass_exit.c
  *   copy       pass_copy.c (then dead-code removal)
  *   ldcomb     pass_ldcomb.c (repeated until nothing changes)
- *   alu3       pass_alu3.c
+ *   alu3       pass_alu3.c (repeated until nothing changes)
  *   ld6        pass_ld6.c
  *   rename     pass_rename.c
  *   schedule   sched.c
@@ -137,7 +137,7 @@ static int lower(const struct jn_insn *insns, size_t n, unsigned mask, struct xf
 					       strerror(-rc));
 			int changed = rc;
 			rc = settle(f, err, errlen);
-			if (!changed || k != JN_VLIW_PASS_LDCOMB)
+			if (!changed || (k != JN_VLIW_PASS_LDCOMB && k != JN_VLIW_PASS_ALU3))
 				break;
 		} while (!rc);
 		while (!rc && (k == JN_VLIW_PASS_BOUNDS || k == JN_VLIW_PASS_COPY || k == JN_VLIW_PASS_ALU3) &&
