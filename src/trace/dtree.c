@@ -265,10 +265,19 @@ int jn_nic_tree_build(struct jn_nic *n)
 }
 
 /* E on the packet; false if it reads past the end. */
-static bool eval(const struct nexpr *e, const uint8_t *d, uint32_t len, uint64_t *out)
+static inline bool eval(const struct nexpr *e, const uint8_t *d, uint32_t len, uint64_t *out)
 {
 	uint64_t v[JN_NIC_EXPR_NODES];
 
+	if (e->n <= 2 && e->v[0].op == JN_TIR_PLOAD) {   /* a load, maybe a byte swap of it */
+		const struct enode *ld = &e->v[0];
+		if ((uint64_t)ld->k + ld->sz > len)
+			return false;
+		*out = jn_tld(d + ld->k, ld->sz);
+		if (e->n == 2)
+			*out = jn_talu((int)e->v[1].k, *out, 0);
+		return true;
+	}
 	for (uint32_t i = 0; i < e->n; i++) {
 		const struct enode *nd = &e->v[i];
 		switch (nd->op) {

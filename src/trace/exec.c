@@ -80,6 +80,10 @@ static uint64_t lookup(struct ectx *e, const struct jn_txop *o)
 	uint8_t key[64];
 	size_t pos = 0;
 
+	if (o->b == 1 && t->chunk_sz[o->a] == 4) {   /* a u32 key (arrays) */
+		uint32_t k = (uint32_t)t->vals[t->chunks[o->a]];
+		return (uint64_t)(uintptr_t)jn_map_lookup(t->maps[o->k], &k, 0);
+	}
 	for (int32_t c = o->a; c < o->a + o->b; c++) {
 		memcpy(key + pos, &t->vals[t->chunks[c]], t->chunk_sz[c]);
 		pos += t->chunk_sz[c];
@@ -103,6 +107,10 @@ static inline __attribute__((always_inline)) uint64_t value(struct ectx *e, cons
 	switch (o->op) {
 	case JN_TX_LEN: return e->len;
 	case JN_TX_PLOAD: return jn_tld(pkt + o->k, o->sz);
+	case JN_TX_PLD1: return pkt[o->k];
+	case JN_TX_PLD2: return jn_tld(pkt + o->k, 2);
+	case JN_TX_PLD4: return jn_tld(pkt + o->k, 4);
+	case JN_TX_PLD8: return jn_tld(pkt + o->k, 8);
 	case JN_TX_CTXF: return o->k == 12 ? e->run->ingress_ifindex : e->run->rx_queue_index;
 	case JN_TX_ADD: return v[o->a] + v[o->b];
 	case JN_TX_AND: return v[o->a] & v[o->b];
@@ -114,6 +122,10 @@ static inline __attribute__((always_inline)) uint64_t value(struct ectx *e, cons
 	case JN_TX_ALU: return jn_trace_alu((int)o->k, v[o->a], v[o->b]);
 	case JN_TX_LOOKUP: return lookup(e, o);
 	case JN_TX_MLOAD: return jn_tld((const uint8_t *)(uintptr_t)v[o->a] + o->k, o->sz);
+	case JN_TX_MLD1: return *((const uint8_t *)(uintptr_t)v[o->a] + o->k);
+	case JN_TX_MLD2: return jn_tld((const uint8_t *)(uintptr_t)v[o->a] + o->k, 2);
+	case JN_TX_MLD4: return jn_tld((const uint8_t *)(uintptr_t)v[o->a] + o->k, 4);
+	case JN_TX_MLD8: return jn_tld((const uint8_t *)(uintptr_t)v[o->a] + o->k, 8);
 	case JN_TX_PROG: return prog_at(e, o);
 	case JN_TX_CALL: return call(e, &e->t->calls[o->k]);
 	default: return 0;
@@ -137,6 +149,22 @@ static int check(struct ectx *e, uint32_t *n)
 			break;
 		case JN_TX_GNE_K:
 			if (v[o->a] == (uint64_t)o->k)
+				goto fail;
+			break;
+		case JN_TX_GGT_K:
+			if (v[o->a] <= (uint64_t)o->k)
+				goto fail;
+			break;
+		case JN_TX_GGE_K:
+			if (v[o->a] < (uint64_t)o->k)
+				goto fail;
+			break;
+		case JN_TX_GLT_K:
+			if (v[o->a] >= (uint64_t)o->k)
+				goto fail;
+			break;
+		case JN_TX_GLE_K:
+			if (v[o->a] > (uint64_t)o->k)
 				goto fail;
 			break;
 		case JN_TX_GUARD_K:

@@ -35,25 +35,44 @@ static uint8_t alu_op(int64_t k)
 	}
 }
 
+/* A load of 1, 2, 4 or 8 bytes as its own op (one1: the 1-byte op, the
+ * others follow it), any other size generic. */
+static uint8_t sized(uint8_t generic, uint8_t one1, uint8_t sz)
+{
+	switch (sz) {
+	case 1: return one1;
+	case 2: return (uint8_t)(one1 + 1);
+	case 4: return (uint8_t)(one1 + 2);
+	case 8: return (uint8_t)(one1 + 3);
+	default: return generic;
+	}
+}
+
 static uint8_t lower_op(const struct jn_trace *t, const struct jn_tins *in)
 {
 	switch (in->op) {
 	case JN_TIR_LEN: return JN_TX_LEN;
-	case JN_TIR_PLOAD: return JN_TX_PLOAD;
+	case JN_TIR_PLOAD: return sized(JN_TX_PLOAD, JN_TX_PLD1, in->sz);
 	case JN_TIR_CTXF: return JN_TX_CTXF;
 	case JN_TIR_ALU: return alu_op(in->k);
 	case JN_TIR_LOOKUP: return JN_TX_LOOKUP;
-	case JN_TIR_MLOAD: return JN_TX_MLOAD;
+	case JN_TIR_MLOAD: return sized(JN_TX_MLOAD, JN_TX_MLD1, in->sz);
 	case JN_TIR_PROG: return JN_TX_PROG;
 	case JN_TIR_CALL: return JN_TX_CALL;
 	case JN_TIR_GUARD:
 		if (t->ir[in->b].op != JN_TIR_KINT)
 			return JN_TX_GUARD;
-		if (in->sz == 8 && in->k == JN_TC_EQ)
-			return JN_TX_GEQ_K;
-		if (in->sz == 8 && in->k == JN_TC_NE)
-			return JN_TX_GNE_K;
-		return JN_TX_GUARD_K;
+		if (in->sz != 8)
+			return JN_TX_GUARD_K;
+		switch (in->k) {
+		case JN_TC_EQ: return JN_TX_GEQ_K;
+		case JN_TC_NE: return JN_TX_GNE_K;
+		case JN_TC_GT: return JN_TX_GGT_K;
+		case JN_TC_GE: return JN_TX_GGE_K;
+		case JN_TC_LT: return JN_TX_GLT_K;
+		case JN_TC_LE: return JN_TX_GLE_K;
+		default: return JN_TX_GUARD_K;
+		}
 	case JN_TIR_PSTORE: return JN_TX_PSTORE;
 	case JN_TIR_MSTORE: return JN_TX_MSTORE;
 	case JN_TIR_ECALL: return JN_TX_ECALL;

@@ -56,10 +56,11 @@ struct jn_tcall {
 };
 
 /* The executor's form (lower.c): ops over the trace's value array. */
-enum { JN_TX_LEN, JN_TX_PLOAD, JN_TX_CTXF, JN_TX_ALU, JN_TX_ADD, JN_TX_AND, JN_TX_OR, JN_TX_LSH,
-       JN_TX_RSH, JN_TX_BE16, JN_TX_BE32, JN_TX_LOOKUP, JN_TX_MLOAD, JN_TX_PROG, JN_TX_CALL,
-       JN_TX_GUARD, JN_TX_GUARD_K, JN_TX_GEQ_K, JN_TX_GNE_K, JN_TX_PSTORE, JN_TX_MSTORE,
-       JN_TX_ECALL, JN_TX_RET };
+enum { JN_TX_LEN, JN_TX_PLOAD, JN_TX_PLD1, JN_TX_PLD2, JN_TX_PLD4, JN_TX_PLD8, JN_TX_CTXF,
+       JN_TX_ALU, JN_TX_ADD, JN_TX_AND, JN_TX_OR, JN_TX_LSH, JN_TX_RSH, JN_TX_BE16, JN_TX_BE32,
+       JN_TX_LOOKUP, JN_TX_MLOAD, JN_TX_MLD1, JN_TX_MLD2, JN_TX_MLD4, JN_TX_MLD8, JN_TX_PROG,
+       JN_TX_CALL, JN_TX_GUARD, JN_TX_GUARD_K, JN_TX_GEQ_K, JN_TX_GNE_K, JN_TX_GGT_K, JN_TX_GGE_K,
+       JN_TX_GLT_K, JN_TX_GLE_K, JN_TX_PSTORE, JN_TX_MSTORE, JN_TX_ECALL, JN_TX_RET };
 struct jn_txop {
 	uint8_t op;        /* JN_TX_* */
 	uint8_t sz, cond;  /* as the IR instruction's; cond: a guard's enum jn_tcond */
