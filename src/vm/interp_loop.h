@@ -223,7 +223,9 @@ L_GOTOL:
 	STORE(STXDW, 8, uint64_t, SRC)
 #undef STORE
 
-	/* ---- atomics: the address is checked like a store ---- */
+	/* ---- atomics: the address is checked like a store.  One program runs
+	 * at a time on one thread, so a plain read-modify-write has exactly the
+	 * atomic's effect, without the bus lock. ---- */
 #define ATOMIC_ADDR(sz) \
 	uint64_t a = DST + (uint64_t)(int64_t)ip->off; \
 	if (jn_unlikely(!IN(a, sz)) && (rc = jn_vm_slow_check(run, PC(), a, sz))) return rc; \
@@ -231,31 +233,34 @@ L_GOTOL:
 		return jn_vm_fault(run, -EINVAL, "pc %u: misaligned atomic access of %u bytes at %#llx", \
 				   PC(), (unsigned)(sz), (unsigned long long)a);
 #define AOP(id, type, fetch, op) L_##id: { ATOMIC_ADDR(sizeof(type)) \
-	type *p = (type *)(uintptr_t)a, s = (type)SRC; \
-	type old = __atomic_fetch_##op(p, s, __ATOMIC_SEQ_CST); \
+	type *p = (type *)(uintptr_t)a, old = *p; \
+	*p = old op (type)SRC; \
 	if (fetch) { SRC = (uint64_t)old; } \
 	NEXT(); }
-	AOP(AADD32, uint32_t, 0, add)  AOP(AADD64, uint64_t, 0, add)
-	AOP(AOR32, uint32_t, 0, or)    AOP(AOR64, uint64_t, 0, or)
-	AOP(AAND32, uint32_t, 0, and)  AOP(AAND64, uint64_t, 0, and)
-	AOP(AXOR32, uint32_t, 0, xor)  AOP(AXOR64, uint64_t, 0, xor)
-	AOP(AFADD32, uint32_t, 1, add) AOP(AFADD64, uint64_t, 1, add)
-	AOP(AFOR32, uint32_t, 1, or)   AOP(AFOR64, uint64_t, 1, or)
-	AOP(AFAND32, uint32_t, 1, and) AOP(AFAND64, uint64_t, 1, and)
-	AOP(AFXOR32, uint32_t, 1, xor) AOP(AFXOR64, uint64_t, 1, xor)
+	AOP(AADD32, uint32_t, 0, +)  AOP(AADD64, uint64_t, 0, +)
+	AOP(AOR32, uint32_t, 0, |)   AOP(AOR64, uint64_t, 0, |)
+	AOP(AAND32, uint32_t, 0, &)  AOP(AAND64, uint64_t, 0, &)
+	AOP(AXOR32, uint32_t, 0, ^)  AOP(AXOR64, uint64_t, 0, ^)
+	AOP(AFADD32, uint32_t, 1, +) AOP(AFADD64, uint64_t, 1, +)
+	AOP(AFOR32, uint32_t, 1, |)  AOP(AFOR64, uint64_t, 1, |)
+	AOP(AFAND32, uint32_t, 1, &) AOP(AFAND64, uint64_t, 1, &)
+	AOP(AFXOR32, uint32_t, 1, ^) AOP(AFXOR64, uint64_t, 1, ^)
 #undef AOP
-L_AXCHG32: { ATOMIC_ADDR(4) SRC = __atomic_exchange_n((uint32_t *)(uintptr_t)a, (uint32_t)SRC, __ATOMIC_SEQ_CST); NEXT(); }
-L_AXCHG64: { ATOMIC_ADDR(8) SRC = __atomic_exchange_n((uint64_t *)(uintptr_t)a, SRC, __ATOMIC_SEQ_CST); NEXT(); }
-L_ACMPXCHG32: { ATOMIC_ADDR(4)
-	uint32_t expect = (uint32_t)R[0];
-	__atomic_compare_exchange_n((uint32_t *)(uintptr_t)a, &expect, (uint32_t)SRC, 0,
-				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-	R[0] = expect; NEXT(); }
-L_ACMPXCHG64: { ATOMIC_ADDR(8)
-	uint64_t expect = R[0];
-	__atomic_compare_exchange_n((uint64_t *)(uintptr_t)a, &expect, SRC, 0,
-				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-	R[0] = expect; NEXT(); }
+#define XCHG(id, type) L_##id: { ATOMIC_ADDR(sizeof(type)) \
+	type *p = (type *)(uintptr_t)a, old = *p; \
+	*p = (type)SRC; \
+	SRC = (uint64_t)old; \
+	NEXT(); }
+#define CMPXCHG(id, type) L_##id: { ATOMIC_ADDR(sizeof(type)) \
+	type *p = (type *)(uintptr_t)a, old = *p; \
+	if (old == (type)R[0]) \
+		*p = (type)SRC; \
+	R[0] = (uint64_t)old; \
+	NEXT(); }
+	XCHG(AXCHG32, uint32_t) XCHG(AXCHG64, uint64_t)
+	CMPXCHG(ACMPXCHG32, uint32_t) CMPXCHG(ACMPXCHG64, uint64_t)
+#undef XCHG
+#undef CMPXCHG
 #undef ATOMIC_ADDR
 
 	/* ---- lddw: every source form was resolved to a value at load ---- */
