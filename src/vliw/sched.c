@@ -61,7 +61,10 @@ struct space {
 	int32_t st_max, ld_max;          /* the latest of every access */
 };
 
-enum { SP_STACK, SP_PKT, SP_OTHER, NSP };
+/* SP_REL: packet bytes by offset from one base register (one definition
+ * of it) whose place in the packet is unknown; it may overlap anything in
+ * SP_PKT, so the two check each other's latest accesses. */
+enum { SP_STACK, SP_PKT, SP_OTHER, SP_REL, NSP };
 
 struct sched {
 	int lanes;
@@ -71,7 +74,10 @@ struct sched {
 	uint8_t *used, *call;
 	int32_t start;                 /* first row of the superblock */
 	int32_t wr[NR], rd[NR];
-	int32_t stack_st[SB], stack_ld[SB], pkt_st[PB], pkt_ld[PB];
+	int32_t stack_st[SB], stack_ld[SB], pkt_st[PB], pkt_ld[PB], rel_st[PB], rel_ld[PB];
+	int32_t defidx[JN_ISA_NREGS];  /* last instruction writing each register (-1: none yet) */
+	int rel_reg;                   /* SP_REL's base register and its definition, or -1 */
+	int32_t rel_def;
 	struct space sp[NSP];
 	int32_t maxrow, lastctl;
 	int32_t ctlfloor;              /* branches and exits go no earlier (merged joins) */
@@ -128,6 +134,12 @@ static void begin_superblock(struct sched *s)
 	s->sp[SP_STACK] = (struct space){ SB, s->stack_st, s->stack_ld, none, none, none, none };
 	s->sp[SP_PKT] = (struct space){ PB, s->pkt_st, s->pkt_ld, none, none, none, none };
 	s->sp[SP_OTHER] = (struct space){ 0, NULL, NULL, none, none, none, none };
+	s->sp[SP_REL] = (struct space){ PB, s->rel_st, s->rel_ld, none, none, none, none };
+	for (int k = 0; k < PB; k++)
+		s->rel_st[k] = s->rel_ld[k] = none;
+	for (int k = 0; k < NR; k++)
+		s->defidx[k] = -1;
+	s->rel_reg = -1;
 	for (int k = 0; k < SB; k++)
 		s->stack_st[k] = s->stack_ld[k] = none;
 	for (int k = 0; k < PB; k++)
@@ -211,7 +223,7 @@ static void touch_bytes(struct touch *t, int sp, int64_t a, unsigned sz, int32_t
 	t->hi[sp] = (int32_t)(a + sz);
 }
 
-static void region(const struct xfn *f, size_t i, struct touch *t)
+static void region(struct sched *s, const struct xfn *f, size_t i, struct touch *t)
 {
 	const struct xin *in = &f->code[i];
 	uint8_t base = jn_vliw_is_load(in) ? in->src : in->dst;
@@ -229,10 +241,15 @@ static void region(const struct xfn *f, size_t i, struct touch *t)
 		touch_bytes(t, SP_STACK, SB + b->v + in->off, sz, SB);
 		return;
 	case RG_PKT:
-		if (b->kind == AK_PKT)
+		if (b->kind == AK_PKT) {
 			touch_bytes(t, SP_PKT, b->v + in->off, sz, PB);
-		else
+		} else if (s->rel_reg < 0 || (s->rel_reg == base && s->rel_def == s->defidx[base])) {
+			s->rel_reg = base;   /* (the first such base of the superblock) */
+			s->rel_def = s->defidx[base];
+			touch_bytes(t, SP_REL, PB / 2 + (int64_t)in->off, sz, PB);
+		} else {
 			touch_all(t, SP_PKT);
+		}
 		return;
 	case RG_MAP: case RG_CTX:
 		touch_all(t, SP_OTHER);
@@ -264,6 +281,11 @@ static int32_t mem_bound(const struct sched *s, const struct touch *t, bool wr)
 		for (int32_t b = t->lo[k]; b < t->hi[k]; b++)
 			lo = max32(lo, wr ? max32(p->st[b] + 1, p->ld[b]) : p->st[b] + 1);
 	}
+	for (int k = SP_PKT; k <= SP_REL; k += SP_REL - SP_PKT)   /* each against all of the other */
+		if (t->any[k]) {
+			const struct space *o = &s->sp[k == SP_PKT ? SP_REL : SP_PKT];
+			lo = max32(lo, wr ? max32(o->st_max + 1, o->ld_max) : o->st_max + 1);
+		}
 	return lo;
 }
 
@@ -308,7 +330,7 @@ static int32_t earliest(struct sched *s, const struct xfn *f, size_t i, bool *is
 	}
 	if (rd || wr) {
 		struct touch t;
-		region(f, i, &t);
+		region(s, f, i, &t);
 		lo = max32(lo, mem_bound(s, &t, wr));
 	}
 	*isctl = jn_vliw_is_jump(in) || jn_vliw_is_exit(in) || in->chk;
@@ -337,6 +359,7 @@ static void account(struct sched *s, const struct xfn *f, size_t i, int32_t r)
 		if (!(d & (1u << k)))
 			continue;
 		s->wr[k] = r;
+		s->defidx[k] = (int32_t)i;
 		s->cp[k] = -1;
 		for (int j = 0; j < NR; j++)
 			if (s->cp[j] == k && s->cpk[j] == INT32_MAX)
@@ -349,7 +372,7 @@ static void account(struct sched *s, const struct xfn *f, size_t i, int32_t r)
 	}
 	if (rd || wr) {
 		struct touch t;
-		region(f, i, &t);
+		region(s, f, i, &t);
 		mem_note(s, &t, rd, wr, r);
 	}
 	s->maxrow = max32(s->maxrow, r);
