@@ -99,37 +99,52 @@ static uint64_t prog_at(struct ectx *e, const struct jn_txop *o)
 	       jn_xdp_prog_vm(e->x, prog) ? prog : (uint64_t)-1;
 }
 
-/* The value of a non-guard, non-effect op. */
-static inline __attribute__((always_inline)) uint64_t value(struct ectx *e, const struct jn_txop *o, const uint8_t *pkt)
+/* One phase-1 op (or a phase-2 op that is not an effect): 0 if it went
+ * on, 1 if it is a guard that fails, 2 if a helper call faulted.  One
+ * switch for every op (the hot loop dispatches once per op). */
+static inline __attribute__((always_inline)) int step(struct ectx *e, const struct jn_txop *o,
+						      const uint8_t *pkt)
 {
-	const uint64_t *v = e->t->vals;
+	uint64_t *v = e->t->vals;
+#define MV ((const uint8_t *)(uintptr_t)v[o->a] + o->k)   /* MLD*: the map value's bytes */
 
 	switch (o->op) {
-	case JN_TX_LEN: return e->len;
-	case JN_TX_PLOAD: return jn_tld(pkt + o->k, o->sz);
-	case JN_TX_PLD1: return pkt[o->k];
-	case JN_TX_PLD2: return jn_tld(pkt + o->k, 2);
-	case JN_TX_PLD4: return jn_tld(pkt + o->k, 4);
-	case JN_TX_PLD8: return jn_tld(pkt + o->k, 8);
-	case JN_TX_CTXF: return o->k == 12 ? e->run->ingress_ifindex : e->run->rx_queue_index;
-	case JN_TX_ADD: return v[o->a] + v[o->b];
-	case JN_TX_AND: return v[o->a] & v[o->b];
-	case JN_TX_OR: return v[o->a] | v[o->b];
-	case JN_TX_LSH: return v[o->a] << (v[o->b] & 63);
-	case JN_TX_RSH: return v[o->a] >> (v[o->b] & 63);
-	case JN_TX_BE16: return __builtin_bswap16((uint16_t)v[o->a]);
-	case JN_TX_BE32: return __builtin_bswap32((uint32_t)v[o->a]);
-	case JN_TX_ALU: return jn_trace_alu((int)o->k, v[o->a], v[o->b]);
-	case JN_TX_LOOKUP: return lookup(e, o);
-	case JN_TX_MLOAD: return jn_tld((const uint8_t *)(uintptr_t)v[o->a] + o->k, o->sz);
-	case JN_TX_MLD1: return *((const uint8_t *)(uintptr_t)v[o->a] + o->k);
-	case JN_TX_MLD2: return jn_tld((const uint8_t *)(uintptr_t)v[o->a] + o->k, 2);
-	case JN_TX_MLD4: return jn_tld((const uint8_t *)(uintptr_t)v[o->a] + o->k, 4);
-	case JN_TX_MLD8: return jn_tld((const uint8_t *)(uintptr_t)v[o->a] + o->k, 8);
-	case JN_TX_PROG: return prog_at(e, o);
-	case JN_TX_CALL: return call(e, &e->t->calls[o->k]);
+	case JN_TX_GEQ_K: return v[o->a] != (uint64_t)o->k;
+	case JN_TX_GNE_K: return v[o->a] == (uint64_t)o->k;
+	case JN_TX_GGT_K: return v[o->a] <= (uint64_t)o->k;
+	case JN_TX_GGE_K: return v[o->a] < (uint64_t)o->k;
+	case JN_TX_GLT_K: return v[o->a] >= (uint64_t)o->k;
+	case JN_TX_GLE_K: return v[o->a] > (uint64_t)o->k;
+	case JN_TX_GUARD_K: return !jn_tcmp(o->cond, o->sz, v[o->a], (uint64_t)o->k);
+	case JN_TX_GUARD: return !jn_tcmp(o->cond, o->sz, v[o->a], v[o->b]);
+	case JN_TX_CALL:
+		v[o->d] = call(e, &e->t->calls[o->k]);
+		return e->run->err ? 2 : 0;
+	case JN_TX_LEN: v[o->d] = e->len; return 0;
+	case JN_TX_PLOAD: v[o->d] = jn_tld(pkt + o->k, o->sz); return 0;
+	case JN_TX_PLD1: v[o->d] = pkt[o->k]; return 0;
+	case JN_TX_PLD2: v[o->d] = jn_tld(pkt + o->k, 2); return 0;
+	case JN_TX_PLD4: v[o->d] = jn_tld(pkt + o->k, 4); return 0;
+	case JN_TX_PLD8: v[o->d] = jn_tld(pkt + o->k, 8); return 0;
+	case JN_TX_CTXF: v[o->d] = o->k == 12 ? e->run->ingress_ifindex : e->run->rx_queue_index; return 0;
+	case JN_TX_ADD: v[o->d] = v[o->a] + v[o->b]; return 0;
+	case JN_TX_AND: v[o->d] = v[o->a] & v[o->b]; return 0;
+	case JN_TX_OR: v[o->d] = v[o->a] | v[o->b]; return 0;
+	case JN_TX_LSH: v[o->d] = v[o->a] << (v[o->b] & 63); return 0;
+	case JN_TX_RSH: v[o->d] = v[o->a] >> (v[o->b] & 63); return 0;
+	case JN_TX_BE16: v[o->d] = __builtin_bswap16((uint16_t)v[o->a]); return 0;
+	case JN_TX_BE32: v[o->d] = __builtin_bswap32((uint32_t)v[o->a]); return 0;
+	case JN_TX_ALU: v[o->d] = jn_trace_alu((int)o->k, v[o->a], v[o->b]); return 0;
+	case JN_TX_LOOKUP: v[o->d] = lookup(e, o); return 0;
+	case JN_TX_MLOAD: v[o->d] = jn_tld(MV, o->sz); return 0;
+	case JN_TX_MLD1: v[o->d] = *MV; return 0;
+	case JN_TX_MLD2: v[o->d] = jn_tld(MV, 2); return 0;
+	case JN_TX_MLD4: v[o->d] = jn_tld(MV, 4); return 0;
+	case JN_TX_MLD8: v[o->d] = jn_tld(MV, 8); return 0;
+	case JN_TX_PROG: v[o->d] = prog_at(e, o); return 0;
 	default: return 0;
 	}
+#undef MV
 }
 
 /* Phase 1: 1 if every guard held, 0 if one failed, 2 if the one that
@@ -138,60 +153,17 @@ static int check(struct ectx *e, uint32_t *n)
 {
 	const struct jn_trace *t = e->t;
 	const struct jn_txop *o = t->x1, *end = o + t->nx1;
-	uint64_t *v = t->vals;
 	const uint8_t *pkt = e->in;
 
 	for (; o < end; o++) {
-		switch (o->op) {
-		case JN_TX_GEQ_K:
-			if (v[o->a] != (uint64_t)o->k)
-				goto fail;
-			break;
-		case JN_TX_GNE_K:
-			if (v[o->a] == (uint64_t)o->k)
-				goto fail;
-			break;
-		case JN_TX_GGT_K:
-			if (v[o->a] <= (uint64_t)o->k)
-				goto fail;
-			break;
-		case JN_TX_GGE_K:
-			if (v[o->a] < (uint64_t)o->k)
-				goto fail;
-			break;
-		case JN_TX_GLT_K:
-			if (v[o->a] >= (uint64_t)o->k)
-				goto fail;
-			break;
-		case JN_TX_GLE_K:
-			if (v[o->a] > (uint64_t)o->k)
-				goto fail;
-			break;
-		case JN_TX_GUARD_K:
-			if (!jn_tcmp(o->cond, o->sz, v[o->a], (uint64_t)o->k))
-				goto fail;
-			break;
-		case JN_TX_GUARD:
-			if (!jn_tcmp(o->cond, o->sz, v[o->a], v[o->b]))
-				goto fail;
-			break;
-		case JN_TX_CALL:
-			v[o->d] = call(e, &t->calls[o->k]);
-			if (e->run->err) {
-				*n = o->ord;
-				return 0;
-			}
-			break;
-		default:
-			v[o->d] = value(e, o, pkt);
-			break;
+		int r = step(e, o, pkt);
+		if (__builtin_expect(r, 0)) {
+			*n = o->ord;
+			return r == 1 && o->state ? 2 : 0;
 		}
 	}
 	*n = t->ord1;
 	return 1;
-fail:
-	*n = o->ord;
-	return o->state ? 2 : 0;
 }
 
 /* Phase 2: the effects and what depends on them, in order; r0. */
@@ -206,7 +178,7 @@ static uint64_t commit(struct ectx *e)
 		case JN_TX_MSTORE: st((uint8_t *)(uintptr_t)v[o->a] + o->k, v[o->b], o->sz); break;
 		case JN_TX_ECALL: v[o->d] = call(e, &t->calls[o->k]); break;
 		case JN_TX_RET: r0 = v[o->a]; break;
-		default: v[o->d] = value(e, o, e->data0); break;
+		default: step(e, o, e->data0); break;
 		}
 	}
 	return r0;
