@@ -13,7 +13,8 @@
  *
  * Traces hold pointers into the maps of the jn_xdp they were recorded on and
  * run only on that instance, while their tracer lives (its condition, hash
- * and sizes stay readable after both are gone).
+ * and sizes stay readable after both are gone), one thread at a time (a
+ * trace's value array is its scratch).
  */
 #ifndef JN_TRACE_H
 #define JN_TRACE_H
