@@ -189,10 +189,118 @@ static int push(void **arr, size_t *cap, size_t len, size_t elt)
 	return 0;
 }
 
-/* A node for set (entry indices); its index or negative errno. */
-static long build(struct jn_nic *n, const uint32_t *set, uint32_t nset, uint64_t used)
+/* What the way to a node established: E x == v (kid) or, at a default
+ * edge, E x is none of node's kid values. */
+struct fact { int x; bool dflt; uint64_t v; size_t node; };
+enum { MAX_FACTS = 64 };
+
+/* Does the way (f, nf) prove the guard "E x == c" (eq) or "E x != c"? */
+static bool proven(const struct jn_nic *n, const struct fact *f, uint32_t nf, int x, bool eq,
+		   uint64_t c)
 {
-	int x = nset > 1 && n->nnodes < JN_NIC_MAX_NODES ? choose(n, set, nset, used) : -1;
+	for (uint32_t i = 0; i < nf; i++) {
+		const struct nnode *nd = &n->nodes[f[i].node];
+		if (f[i].x != x)
+			continue;
+		if (!f[i].dflt)
+			return eq ? c == f[i].v : c != f[i].v;
+		for (uint32_t k = 0; !eq && k < nd->nkids; k++)
+			if (n->kids[nd->kid0 + k].v == c)
+				return true;
+	}
+	return false;
+}
+
+static void use(const struct jn_trace *t, const struct jn_txop *o, uint32_t *u, int d)
+{
+	switch (o->op) {
+	case JN_TX_LEN: case JN_TX_PLOAD: case JN_TX_PLD1: case JN_TX_PLD2: case JN_TX_PLD4:
+	case JN_TX_PLD8: case JN_TX_CTXF:
+		return;
+	case JN_TX_LOOKUP:
+		for (int32_t c = o->a; c < o->a + o->b; c++)
+			u[t->chunks[c]] += (uint32_t)d;
+		return;
+	case JN_TX_CALL: case JN_TX_ECALL: {
+		const struct jn_tcall *c = &t->calls[o->k];
+		for (int j = 0; j < 5; j++)
+			if (c->kind[j] == JN_TA_VAL)
+				u[c->val[j]] += (uint32_t)d;
+		for (uint32_t j = 0; j < c->nmem; j++)
+			u[t->mems[c->mem0 + j].ref] += (uint32_t)d;
+		return;
+	}
+	case JN_TX_MLOAD: case JN_TX_MLD1: case JN_TX_MLD2: case JN_TX_MLD4: case JN_TX_MLD8:
+	case JN_TX_PROG: case JN_TX_PSTORE: case JN_TX_RET: case JN_TX_GUARD_K: case JN_TX_GEQ_K:
+	case JN_TX_GNE_K: case JN_TX_GGT_K: case JN_TX_GGE_K: case JN_TX_GLT_K: case JN_TX_GLE_K:
+		u[o->a] += (uint32_t)d;
+		return;
+	default:   /* ALU ops, GUARD, MSTORE */
+		u[o->a] += (uint32_t)d;
+		u[o->b] += (uint32_t)d;
+	}
+}
+
+static bool pure(uint8_t op)
+{
+	return (op >= JN_TX_PLOAD && op <= JN_TX_PLD8) || (op >= JN_TX_ALU && op <= JN_TX_BE32);
+}
+
+/* Entry i's phase 1 without the guards the way proves and what only fed
+ * them, into c (c->x1 malloc'd). */
+static int specialise(struct jn_nic *n, size_t i, const struct fact *f, uint32_t nf, struct ncand *c)
+{
+	const struct jn_trace *t = n->ent[i].t;
+	uint32_t *u = calloc(t->n + 1, sizeof(*u));
+	uint8_t *drop = calloc(t->nx1 ? t->nx1 : 1, 1);
+
+	c->x1 = malloc((t->nx1 ? t->nx1 : 1) * sizeof(*c->x1));
+	c->nx1 = 0;
+	if (!u || !drop || !c->x1) {
+		free(u);
+		free(drop);
+		return -ENOMEM;
+	}
+	for (uint32_t j = 0; j < t->nx1; j++)
+		use(t, &t->x1[j], u, 1);
+	for (uint32_t j = 0; j < t->nx2; j++)
+		use(t, &t->x2[j], u, 1);
+	for (uint32_t j = 0; j < t->nx1; j++) {
+		const struct jn_txop *o = &t->x1[j];
+		struct nexpr e;
+		uint32_t x;
+		if (o->op != JN_TX_GEQ_K && o->op != JN_TX_GNE_K)
+			continue;
+		memset(&e, 0, sizeof(e));
+		if (!extract(t, o->a, &e))
+			continue;
+		for (x = 0; x < n->nexprs; x++)
+			if (n->exprs[x].n == e.n && !memcmp(n->exprs[x].v, e.v, e.n * sizeof(e.v[0])))
+				break;
+		if (x < n->nexprs && proven(n, f, nf, (int)x, o->op == JN_TX_GEQ_K, (uint64_t)o->k)) {
+			drop[j] = 1;
+			use(t, o, u, -1);
+		}
+	}
+	for (uint32_t j = t->nx1; j-- > 0;)
+		if (!drop[j] && pure(t->x1[j].op) && !u[t->x1[j].d]) {
+			drop[j] = 1;
+			use(t, &t->x1[j], u, -1);
+		}
+	for (uint32_t j = 0; j < t->nx1; j++)
+		if (!drop[j])
+			c->x1[c->nx1++] = t->x1[j];
+	free(u);
+	free(drop);
+	return 0;
+}
+
+/* A node for set (entry indices); its index or negative errno. */
+static long build(struct jn_nic *n, const uint32_t *set, uint32_t nset, uint64_t used,
+		  struct fact *f, uint32_t nf)
+{
+	int x = nset > 1 && n->nnodes < JN_NIC_MAX_NODES && nf < MAX_FACTS ? choose(n, set, nset, used)
+									      : -1;
 	size_t me = n->nnodes;
 	uint64_t vals[JN_NIC_MAX_KIDS];
 	uint32_t nv, *sub;
@@ -206,9 +314,15 @@ static long build(struct jn_nic *n, const uint32_t *set, uint32_t nset, uint64_t
 		n->nodes[me].cand0 = (uint32_t)n->ncands;
 		n->nodes[me].ncand = nset;
 		for (uint32_t s = 0; s < nset; s++) {
+			struct ncand *cd;
 			if (push((void **)&n->cands, &n->capcands, n->ncands, sizeof(*n->cands)))
 				return -ENOMEM;
-			n->cands[n->ncands++] = (int32_t)n->ent[set[s]].path;
+			cd = &n->cands[n->ncands++];
+			cd->path = (int32_t)n->ent[set[s]].path;
+			if (specialise(n, set[s], f, nf, cd)) {
+				n->ncands--;
+				return -ENOMEM;
+			}
 		}
 		return (long)me;
 	}
@@ -230,7 +344,8 @@ static long build(struct jn_nic *n, const uint32_t *set, uint32_t nset, uint64_t
 		for (uint32_t s = 0; s < nset; s++)
 			if (allows(n, set[s], x, k < nv ? vals[k] : 0, k == nv))
 				sub[ns++] = set[s];
-		if ((c = build(n, sub, ns, used | (1ULL << x))) < 0)
+		f[nf] = (struct fact){ x, k == nv, k < nv ? vals[k] : 0, me };
+		if ((c = build(n, sub, ns, used | (1ULL << x), f, nf + 1)) < 0)
 			break;
 		if (k < nv)
 			n->kids[n->nodes[me].kid0 + k].child = (int32_t)c;
@@ -241,13 +356,31 @@ static long build(struct jn_nic *n, const uint32_t *set, uint32_t nset, uint64_t
 	return c < 0 ? c : (long)me;
 }
 
+static void free_cands(struct jn_nic *n)
+{
+	for (size_t i = 0; i < n->ncands; i++)
+		free(n->cands[i].x1);
+	n->ncands = 0;
+}
+
+void jn_nic_tree_free(struct jn_nic *n)
+{
+	free_cands(n);
+	free(n->cands);
+	free(n->cons);
+	free(n->nodes);
+	free(n->kids);
+}
+
 int jn_nic_tree_build(struct jn_nic *n)
 {
 	uint32_t *set = malloc((n->nent ? n->nent : 1) * sizeof(*set));
+	struct fact f[MAX_FACTS + 1];
 	long rc;
 
+	free_cands(n);
 	n->nexprs = 0;
-	n->nnodes = n->nkids = n->ncands = 0;
+	n->nnodes = n->nkids = 0;
 	n->tree_dirty = false;
 	if (!set)
 		return -ENOMEM;
@@ -255,7 +388,7 @@ int jn_nic_tree_build(struct jn_nic *n)
 		set[i] = (uint32_t)i;
 	rc = constraints(n);
 	if (!rc)
-		rc = build(n, set, (uint32_t)n->nent, 0);
+		rc = build(n, set, (uint32_t)n->nent, 0, f, 0);
 	free(set);
 	if (rc < 0) {
 		n->nnodes = 0;   /* no tree: the NIC walks the cache */
@@ -316,7 +449,7 @@ const struct nnode *jn_nic_tree_leaf(const struct jn_nic *n, const uint8_t *d, u
 
 void jn_nic_tree_hit(struct jn_nic *n, const struct nnode *leaf, uint32_t i)
 {
-	int32_t *c = n->cands + leaf->cand0, p = c[i];
+	struct ncand *c = n->cands + leaf->cand0, p = c[i];
 
 	for (; i > 0; i--)
 		c[i] = c[i - 1];

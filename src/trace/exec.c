@@ -32,6 +32,8 @@ struct ectx {
 	const uint8_t *in;   /* the packet as it arrived (phase 1) */
 	uint8_t *data0;      /* the packet in the frame (phase 2) */
 	uint64_t len;
+	const struct jn_txop *x1;   /* phase 1 as run (t->x1, or a specialisation of it) */
+	uint32_t nx1;
 };
 
 static inline void st(uint8_t *p, uint64_t v, unsigned sz)
@@ -152,7 +154,7 @@ static inline __attribute__((always_inline)) int step(struct ectx *e, const stru
 static int check(struct ectx *e, uint32_t *n)
 {
 	const struct jn_trace *t = e->t;
-	const struct jn_txop *o = t->x1, *end = o + t->nx1;
+	const struct jn_txop *o = e->x1, *end = o + e->nx1;
 	const uint8_t *pkt = e->in;
 
 	for (; o < end; o++) {
@@ -187,7 +189,14 @@ static uint64_t commit(struct ectx *e)
 int jn_trace_run(const struct jn_trace *t, struct jn_xdp *x, struct jn_trace_pkt *p,
 		 struct jn_xdp_result *res, uint32_t *ops)
 {
-	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x), .len = p->len };
+	return jn_trace_run_x1(t, t->x1, t->nx1, x, p, res, ops);
+}
+
+int jn_trace_run_x1(const struct jn_trace *t, const struct jn_txop *x1, uint32_t nx1,
+		    struct jn_xdp *x, struct jn_trace_pkt *p, struct jn_xdp_result *res, uint32_t *ops)
+{
+	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x), .len = p->len, .x1 = x1,
+			  .nx1 = nx1 };
 	uint32_t n = 0;
 	uint64_t r0;
 	int rc;

@@ -154,10 +154,7 @@ void jn_nic_free(struct jn_nic *n)
 	free(n->next);
 	free(n->miss_ns);
 	free(n->win);
-	free(n->cons);
-	free(n->nodes);
-	free(n->kids);
-	free(n->cands);
+	jn_nic_tree_free(n);
 	for (size_t i = 0; i < n->npend; i++)
 		jn_trace_free(n->pend[i].t);
 	free(n->pend);
@@ -300,16 +297,19 @@ static int miss(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result 
 	return recorded(n, t);
 }
 
-/* Try cache entry i on the packet: 1 on a hit (counted; the entry moves to
- * the front), 0 if its guards fail, or a negative errno. */
-static int try_entry(struct jn_nic *n, size_t i, struct jn_trace_pkt *tp, struct jn_xdp_result *res)
+/* Try cache entry i on the packet (cd: as a leaf's candidate, else in
+ * full): 1 on a hit (counted; the entry moves to the front), 0 if its
+ * guards fail, or a negative errno. */
+static int try_entry(struct jn_nic *n, size_t i, const struct ncand *cd, struct jn_trace_pkt *tp,
+		     struct jn_xdp_result *res)
 {
 	struct centry *e = &n->ent[i];
 	uint32_t ops;
 	int rc;
 
 	e->tried = n->tick + 1;
-	rc = jn_trace_run(e->t, n->x, tp, res, &ops);
+	rc = cd ? jn_trace_run_x1(e->t, cd->x1, cd->nx1, n->x, tp, res, &ops)
+		: jn_trace_run(e->t, n->x, tp, res, &ops);
 	if (rc < 0)
 		return rc;
 	if (rc != 1) {
@@ -352,10 +352,11 @@ static int lookup(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 		jn_nic_tree_build(n);   /* without a tree the cache is walked */
 	leaf = jn_nic_tree_leaf(n, pk->data, pk->caplen);
 	for (uint32_t c = 0; leaf && c < leaf->ncand; c++) {
-		int32_t s = n->paths[n->cands[leaf->cand0 + c]].slot;
+		const struct ncand *cd = &n->cands[leaf->cand0 + c];
+		int32_t s = n->paths[cd->path].slot;
 		if (s < 0)
 			continue;
-		if ((rc = try_entry(n, (size_t)s, &tp, res)) != 0) {
+		if ((rc = try_entry(n, (size_t)s, cd, &tp, res)) != 0) {
 			if (rc > 0 && c)
 				jn_nic_tree_hit(n, leaf, c);
 			return rc;
@@ -364,7 +365,7 @@ static int lookup(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 	for (size_t i = 0; i < n->nent; i++) {
 		if (n->ent[i].tried == n->tick + 1)
 			continue;
-		if ((rc = try_entry(n, i, &tp, res)) != 0)
+		if ((rc = try_entry(n, i, NULL, &tp, res)) != 0)
 			return rc;
 	}
 	return 0;

@@ -40,6 +40,9 @@ struct nnode {
 	uint32_t cand0, ncand;     /* a leaf: cands[cand0 ..), paths, most recently hit first */
 };
 struct nkid { uint64_t v; int32_t child; };
+/* A leaf's candidate: its path and phase 1 without what the way to the
+ * leaf established (jn_trace_run_x1). */
+struct ncand { int32_t path; uint32_t nx1; struct jn_txop *x1; };
 
 struct jn_nic {
 	struct jn_xdp *x;
@@ -71,7 +74,7 @@ struct jn_nic {
 	size_t nnodes, capnodes;
 	struct nkid *kids;
 	size_t nkids, capkids;
-	int32_t *cands;
+	struct ncand *cands;
 	size_t ncands, capcands;
 	struct pending { struct jn_trace *t; size_t path; uint64_t ready, ready_ns; } *pend;
 	size_t npend, cappend;
@@ -84,6 +87,7 @@ struct jn_nic {
  * none); the leaf a packet reaches (NULL: no tree); a hit of leaf's
  * candidate i (it moves to the front). */
 int jn_nic_tree_build(struct jn_nic *n);
+void jn_nic_tree_free(struct jn_nic *n);
 const struct nnode *jn_nic_tree_leaf(const struct jn_nic *n, const uint8_t *data, uint32_t len);
 void jn_nic_tree_hit(struct jn_nic *n, const struct nnode *leaf, uint32_t i);
 /* Swap cache entries i and j (their paths' slots follow). */

@@ -195,6 +195,11 @@ int jn_timplied(struct jn_trace *t);
  * [lo, hi] and return true. */
 int jn_tlenguard(struct jn_trace *t);
 bool jn_tlen_bound(const struct jn_trace *t, const struct jn_tins *g, int64_t *lo, int64_t *hi);
+/* exec.c: jn_trace_run with phase 1 given: x1 is t->x1 without ops whose
+ * outcome the caller established (guards that hold, and what only fed
+ * them; the kept ops' counts stay as in t->x1). */
+int jn_trace_run_x1(const struct jn_trace *t, const struct jn_txop *x1, uint32_t nx1,
+		    struct jn_xdp *x, struct jn_trace_pkt *p, struct jn_xdp_result *res, uint32_t *ops);
 /* lower.c: the executor's form (x1, x2, vals, direct, frame_fx). */
 int jn_tcompile(struct jn_trace *t);
 /* cond.c: canonical path condition string and hash; counts conjuncts. */
