@@ -61,6 +61,31 @@ static bool extract(const struct jn_trace *t, int32_t r, struct nexpr *e)
 	return true;
 }
 
+/* The expression of the guard "E == c" / "E != c" at op o, byte swaps of
+ * a 2- or 4-byte load folded into the constant (the program compares the
+ * EtherType both ways), so that both become one E; false if there is none
+ * or the guard is decided by the swap alone. */
+static bool guard_expr(const struct jn_trace *t, const struct jn_txop *o, struct nexpr *e, uint64_t *c)
+{
+	memset(e, 0, sizeof(*e));
+	*c = (uint64_t)o->k;
+	if ((o->op != JN_TX_GEQ_K && o->op != JN_TX_GNE_K) || !extract(t, o->a, e))
+		return false;
+	if (e->n == 2 && e->v[0].op == JN_TIR_PLOAD && e->v[1].op == JN_TIR_ALU) {
+		int op = (int)e->v[1].k;
+		bool s16 = (op == JN_OP_BE16 || op == JN_OP_BSWAP16) && e->v[0].sz == 2;
+		bool s32 = (op == JN_OP_BE32 || op == JN_OP_BSWAP32) && e->v[0].sz == 4;
+		if (s16 || s32) {
+			if (*c >> (s16 ? 16 : 32))
+				return false;
+			*c = s16 ? __builtin_bswap16((uint16_t)*c) : __builtin_bswap32((uint32_t)*c);
+			memset(&e->v[1], 0, sizeof(e->v[1]));
+			e->n = 1;
+		}
+	}
+	return true;
+}
+
 /* Index of e in the table (added if new), or -1 if the table is full. */
 static int intern(struct jn_nic *n, const struct nexpr *e)
 {
@@ -83,11 +108,9 @@ static int constraints(struct jn_nic *n)
 		for (uint32_t j = 0; j < t->nx1; j++) {
 			const struct jn_txop *o = &t->x1[j];
 			struct nexpr e;
+			uint64_t k;
 			int x;
-			if (o->op != JN_TX_GEQ_K && o->op != JN_TX_GNE_K)
-				continue;
-			memset(&e, 0, sizeof(e));
-			if (!extract(t, o->a, &e) || (x = intern(n, &e)) < 0)
+			if (!guard_expr(t, o, &e, &k) || (x = intern(n, &e)) < 0)
 				continue;
 			if (n->ncons == n->capcons) {
 				size_t cap = n->capcons ? 2 * n->capcons : 64;
@@ -97,7 +120,7 @@ static int constraints(struct jn_nic *n)
 				n->cons = c;
 				n->capcons = cap;
 			}
-			n->cons[n->ncons++] = (struct ncons){ (uint16_t)x, o->op == JN_TX_GEQ_K, (uint64_t)o->k };
+			n->cons[n->ncons++] = (struct ncons){ (uint16_t)x, o->op == JN_TX_GEQ_K, k };
 		}
 		n->ent[i].ncons = n->ncons - n->ent[i].cons0;
 	}
@@ -268,16 +291,14 @@ static int specialise(struct jn_nic *n, size_t i, const struct fact *f, uint32_t
 	for (uint32_t j = 0; j < t->nx1; j++) {
 		const struct jn_txop *o = &t->x1[j];
 		struct nexpr e;
+		uint64_t k;
 		uint32_t x;
-		if (o->op != JN_TX_GEQ_K && o->op != JN_TX_GNE_K)
-			continue;
-		memset(&e, 0, sizeof(e));
-		if (!extract(t, o->a, &e))
+		if (!guard_expr(t, o, &e, &k))
 			continue;
 		for (x = 0; x < n->nexprs; x++)
 			if (n->exprs[x].n == e.n && !memcmp(n->exprs[x].v, e.v, e.n * sizeof(e.v[0])))
 				break;
-		if (x < n->nexprs && proven(n, f, nf, (int)x, o->op == JN_TX_GEQ_K, (uint64_t)o->k)) {
+		if (x < n->nexprs && proven(n, f, nf, (int)x, o->op == JN_TX_GEQ_K, k)) {
 			drop[j] = 1;
 			use(t, o, u, -1);
 		}
