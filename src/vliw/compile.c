@@ -80,7 +80,8 @@ static int decode(const struct jn_insn *insns, size_t n, struct xfn *f, char *er
 		if (op == JN_OP_BSWAP16 || op == JN_OP_BSWAP32 || op == JN_OP_BSWAP64)
 			op = op == JN_OP_BSWAP16 ? JN_OP_BE16 : op == JN_OP_BSWAP32 ? JN_OP_BE32 : JN_OP_BE64;
 		*x = (struct xin){ .op = (uint16_t)op, .dst = insns[pc].dst, .src = insns[pc].src,
-				   .off = insns[pc].off, .imm = insns[pc].imm, .pc = (uint32_t)pc };
+				   .off = insns[pc].off, .imm = insns[pc].imm, .pc = (uint32_t)pc,
+				   .anyhelper = f->ctx_mem };
 		idx[pc] = (int32_t)f->n++;
 		if (jn_isa_is_wide(insns[pc].code)) {
 			x->imm2 = insns[pc + 1].imm;

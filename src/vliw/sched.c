@@ -197,6 +197,8 @@ static bool writing_call(const struct xin *in)
 
 	if (xform(in) != XF_CALL)
 		return false;
+	if (in->anyhelper)
+		return true;   /* the plain-memory contract's helpers are the embedder's */
 	for (size_t k = 0; k < sizeof(ro) / sizeof(ro[0]); k++)
 		if (in->imm == ro[k])
 			return false;

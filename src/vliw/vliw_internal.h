@@ -24,6 +24,7 @@ struct xin {
 	uint16_t chk;      /* checked load: data + chk <= data_end required (0: none) */
 	uint8_t chk_act;   /* ... else exit with this action */
 	uint8_t del;       /* removed by a pass */
+	uint8_t anyhelper; /* call: helper ids are the embedder's (plain-memory contract) */
 };
 
 struct xinfo { const char *name; uint8_t opcode; uint8_t form; const char *text; };

@@ -67,7 +67,7 @@ unsigned jn_vliw_msize(const struct xin *i)
 #define R(n) ((uint16_t)(1u << (n)))
 
 /* Arguments a helper reads (the kernel's prototypes, by helper id); a helper
- * not listed reads all five.  A register beyond them is not an input. */
+ * not listed, or any helper of the plain-memory contract, reads all five.  A register beyond them is not an input. */
 static int helper_args(int32_t id)
 {
 	switch (id) {
@@ -99,7 +99,7 @@ uint16_t jn_vliw_uses(const struct xin *i)
 	case XF_MOV_X: case XF_MOVSX: case XF_LDX: case XF_LDXSX: case XF_LD6: case XF_ALU3:
 		return R(i->src);
 	case XF_CALL:
-		return (uint16_t)(((1u << helper_args(i->imm)) - 1) << 1);
+		return (uint16_t)(((1u << (i->anyhelper ? 5 : helper_args(i->imm))) - 1) << 1);
 	case XF_EXIT:
 		return R(0);
 	default:
