@@ -11,9 +11,10 @@ mkdir -p $O/obj $O/corpus
 FLAGS="-g -O1 -std=gnu11 -Isrc $(pkg-config --cflags libbpf libelf libpcap json-c) -fsanitize=fuzzer-no-link,address,undefined"
 LIBS="$(pkg-config --libs libbpf libelf libpcap json-c) -lm"
 objs=""
+newest_h=$(ls -t src/*/*.h | head -1)   # a changed header rebuilds everything
 for f in $(ls src/*/*.c | grep -v -e '^src/cli/' -e '^src/conformance/'); do
 	o=$O/obj/$(echo "$f" | tr / _).o
-	if [ ! -f "$o" ] || [ "$f" -nt "$o" ]; then clang $FLAGS -c "$f" -o "$o"; fi
+	if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ "$newest_h" -nt "$o" ]; then clang $FLAGS -c "$f" -o "$o"; fi
 	objs="$objs $o"
 done
 make -s progs >/dev/null
