@@ -432,6 +432,14 @@ static inline bool eval(const struct nexpr *e, const uint8_t *d, uint32_t len, u
 			*out = jn_talu((int)e->v[1].k, *out, 0);
 		return true;
 	}
+	if (e->n == 3 && e->v[0].op == JN_TIR_PLOAD && e->v[1].op == JN_TIR_KINT &&
+	    e->v[2].a == 0 && e->v[2].b == 1) {   /* a load and a constant: a masked field */
+		const struct enode *ld = &e->v[0];
+		if ((uint64_t)ld->k + ld->sz > len)
+			return false;
+		*out = jn_talu((int)e->v[2].k, jn_tld(d + ld->k, ld->sz), (uint64_t)e->v[1].k);
+		return true;
+	}
 	for (uint32_t i = 0; i < e->n; i++) {
 		const struct enode *nd = &e->v[i];
 		switch (nd->op) {

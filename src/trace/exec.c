@@ -79,7 +79,7 @@ static uint64_t call(struct ectx *e, const struct jn_tcall *c)
 static uint64_t lookup(struct ectx *e, const struct jn_txop *o)
 {
 	const struct jn_trace *t = e->t;
-	uint8_t key[64];
+	uint8_t key[64 + 8];
 	size_t pos = 0;
 
 	if (o->b == 1 && t->chunk_sz[o->a] == 4) {   /* a u32 key (arrays) */
@@ -87,7 +87,9 @@ static uint64_t lookup(struct ectx *e, const struct jn_txop *o)
 		return (uint64_t)(uintptr_t)jn_map_lookup(t->maps[o->k], &k, 0);
 	}
 	for (int32_t c = o->a; c < o->a + o->b; c++) {
-		memcpy(key + pos, &t->vals[t->chunks[c]], t->chunk_sz[c]);
+		/* all 8 bytes (little-endian: the chunk first), the next chunk
+		 * overwrites the rest */
+		memcpy(key + pos, &t->vals[t->chunks[c]], 8);
 		pos += t->chunk_sz[c];
 	}
 	return (uint64_t)(uintptr_t)jn_map_lookup(t->maps[o->k], key, 0);
