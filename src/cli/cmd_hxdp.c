@@ -58,6 +58,7 @@ static struct jn_vliw_opts vopts(const struct hxdp_cfg *c, int lanes)
 struct traffic {
 	uint64_t packets, skipped, mismatches, sum_insns, sum_cycles, cmin, cmed, cmax;
 	double mpps;
+	bool bad_record;    /* the capture ended in a bad record: the packets before it ran */
 	char first[400];
 };
 
@@ -78,8 +79,10 @@ static int run_traffic(struct jn_vliw_pair *pr, const char *path, struct traffic
 		fprintf(stderr, "jitnic hxdp: %s\n", err);
 		return rc;
 	}
-	if (rc)
+	if (rc) {
 		fprintf(stderr, "jitnic hxdp: %s (running the packets before it)\n", err);
+		tr->bad_record = true;
+	}
 	cyc = malloc((set->n ? set->n : 1) * sizeof(*cyc));
 	for (uint64_t i = 0; cyc && i < set->n; i++) {
 		const struct jn_pkt *p = &set->pkts[i];
@@ -269,6 +272,8 @@ static int hxdp_main(void *cfgp, int npos, char **pos)
 	}
 	if (!rc && tr.mismatches)
 		rc = 3;
+	if (!rc && tr.bad_record)
+		rc = 1;
 	jn_vliw_pair_close(pr);
 	return rc;
 }
