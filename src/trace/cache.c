@@ -92,6 +92,7 @@ void jn_nic_evict(struct jn_nic *n, size_t v)
 	}
 	n->ent[v] = n->ent[--n->nent];
 	n->tree_dirty = true;
+	n->changed_at = n->tick;
 	if (v < n->nent)
 		n->paths[n->ent[v].path].slot = (int32_t)v;
 	n->st.evictions++;
@@ -127,6 +128,7 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	e->stale = false;
 	e->tried = 0;
 	n->tree_dirty = true;
+	n->changed_at = n->tick;
 	n->ops_cached += t->info.ops;
 	n->paths[pi].cached = true;
 	n->paths[pi].slot = (int32_t)(e - n->ent);

@@ -10,13 +10,16 @@
  * candidates that allow that value) and a default child (the candidates
  * that require no value of E); a leaf lists the candidates left, tried
  * most recently hit first.  Built greedily (the E whose largest child is
- * smallest) whenever the cache changes, with no per-packet state.
+ * smallest) once the cache has settled after a change (nic.c), with no
+ * per-packet state.
  * Sound: a trace whose guards all hold on a packet is in the leaf the
  * packet reaches (its constraints hold, so it is in every branch taken; an
  * E that reads past the packet's end is one no such trace constrains,
  * since its loads are inside its length guard, and goes to the default).
  * nic.c still tries the other traces on a miss, so the tree only decides
- * which traces run first.
+ * which traces run first.  Each leaf candidate runs without the guards the
+ * way to its leaf proved (and the loads and arithmetic only they used); a
+ * byte swap of a 2- or 4-byte load is folded into the guard's constant.
  * Assumes: phase-1 guards only (lower.c); the trace refs of constants are
  * KINT instructions.
  */

@@ -338,7 +338,7 @@ static int try_entry(struct jn_nic *n, size_t i, const struct ncand *cd, struct 
 }
 
 /* The cached traces on one packet: first the candidates of the leaf the
- * decision tree leads it to, then (a miss, or no tree) the others, most
+ * decision tree leads it to, then (a miss, or no tree yet) the others, most
  * recently hit first.  1 on a hit. */
 static int lookup(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result *res)
 {
@@ -348,9 +348,11 @@ static int lookup(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 
 	if (!n->nent)
 		return 0;
-	if (n->tree_dirty)
-		jn_nic_tree_build(n);   /* without a tree the cache is walked */
-	leaf = jn_nic_tree_leaf(n, pk->data, pk->caplen);
+	/* a tree costs tens of microseconds to build: only once the cache has
+	 * settled (in a miss storm the cache is walked, as without a tree) */
+	if (n->tree_dirty && n->tick - n->changed_at >= JN_NIC_TREE_DELAY)
+		jn_nic_tree_build(n);   /* on failure: no tree, the cache is walked */
+	leaf = n->tree_dirty ? NULL : jn_nic_tree_leaf(n, pk->data, pk->caplen);
 	for (uint32_t c = 0; leaf && c < leaf->ncand; c++) {
 		const struct ncand *cd = &n->cands[leaf->cand0 + c];
 		int32_t s = n->paths[cd->path].slot;

@@ -29,7 +29,8 @@ struct centry {
 };
 
 /* The decision tree over the cached traces' guards (dtree.c). */
-enum { JN_NIC_EXPR_NODES = 12, JN_NIC_MAX_EXPRS = 64, JN_NIC_MAX_KIDS = 32, JN_NIC_MAX_NODES = 1024 };
+enum { JN_NIC_EXPR_NODES = 12, JN_NIC_MAX_EXPRS = 64, JN_NIC_MAX_KIDS = 32, JN_NIC_MAX_NODES = 1024,
+       JN_NIC_TREE_DELAY = 64 };   /* packets the cache stays unchanged before a rebuild */
 struct enode { int64_t k; uint8_t op, sz; int8_t a, b; uint8_t pad[4]; };   /* no implicit padding */
 struct nexpr { uint32_t n; struct enode v[JN_NIC_EXPR_NODES]; };   /* post order; the last is E */
 struct ncons { uint16_t expr; bool eq; uint64_t c; };   /* E == c (eq) or E != c */
@@ -66,6 +67,7 @@ struct jn_nic {
 	uint64_t thrash_min;       /* misses in a full window that count as thrashing */
 	uint64_t win_max;          /* most misses seen in a full window */
 	bool tree_dirty;           /* the cache changed since the tree was built */
+	uint64_t changed_at;       /* packet index of the last change */
 	struct nexpr exprs[JN_NIC_MAX_EXPRS];
 	uint32_t nexprs;
 	struct ncons *cons;
