@@ -26,10 +26,10 @@ done
 
 check() {  # obj pcap [maps [extra options]]
 	runs=$((runs + 1))
-	if [ -n "$3" ]; then out=$($J check "$1" "$2" --maps "$3" $4 2>&1); else out=$($J check "$1" "$2" 2>&1); fi
+	if [ -n "$3" ]; then out=$($J check "$1" "$2" --maps "$3" $4 2>&1); else out=$($J check "$1" "$2" $4 2>&1); fi
 	case "$out" in
 	*"OK: jitnic agrees"*) ;;
-	*) fail=$((fail + 1)); echo "FAIL: check $1 $2 $3"; echo "$out" | head -12 ;;
+	*) fail=$((fail + 1)); echo "FAIL: check $1 $2 $3 $4"; echo "$out" | head -12 ;;
 	esac
 }
 
@@ -46,12 +46,20 @@ for c in ../shared/data/pcaps/*.pcap "$T/internet.pcap"; do
 	check build/tests/objs/helpers.o "$c" tests/maps/helpers.maps.json "--prog xdp_helpers"
 done
 
+# every XDP program of every libxdp1 object (xdpdump_bpf.o has only fentry/fexit
+# programs); xdp-filter also with rules, the dispatcher also with a chain of 4
 for o in /usr/lib/x86_64-linux-gnu/bpf/*.o; do
-	case $(basename "$o") in xdpdump_bpf.o) continue ;; esac  # fentry/fexit only, no XDP program
+	progs=$($J info "$o" 2>/dev/null | awk '$2 == "section" && $3 ~ /^xdp/ { print $1 }')
+	for prog in $progs; do
+		for c in ../shared/data/pcaps/*.pcap "$T/internet.pcap" "$T/malformed.pcap"; do
+			check "$o" "$c" "" "--prog $prog"
+		done
+	done
+	[ -n "$progs" ] || continue
 	for c in ../shared/data/pcaps/*.pcap "$T/internet.pcap" "$T/malformed.pcap"; do
-		check "$o" "$c"
-		case $(basename "$o") in  # xdp-filter with rules: tests/maps/xdpfilt_<kind>.maps.json
+		case $(basename "$o") in  # rules: tests/maps/xdpfilt_<kind>.maps.json
 		xdpfilt_*) k=$(basename "$o" .o); check "$o" "$c" "tests/maps/xdpfilt_${k#xdpfilt_???_}.maps.json" ;;
+		xdp-dispatcher.o) check "$o" "$c" tests/maps/xdp_dispatcher.maps.json "--prog xdp_dispatcher" ;;
 		esac
 	done
 done
