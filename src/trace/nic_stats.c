@@ -22,8 +22,7 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Median host time per miss in microseconds (0 if none). */
-static double median_us(const struct jn_nic *n)
+double jn_nic_host_median_us(const struct jn_nic *n)
 {
 	uint32_t *c;
 	double m;
@@ -82,7 +81,7 @@ struct json_object *jn_nic_stats_json(const struct jn_nic *n)
 	add_d(o, "insns_per_miss", ratio(s->insns_miss, s->misses));
 	add_d(o, "check_ops_per_packet", ratio(s->check_ops, run));
 	add_d(o, "host_us_per_miss", ratio(s->host_ns, s->misses) / 1000.0);
-	add_d(o, "host_us_per_miss_median", median_us(n));
+	add_d(o, "host_us_per_miss_median", jn_nic_host_median_us(n));
 	add_u(o, "thrash_window", n->o.thrash_window);
 	add_d(o, "thrash_level", n->o.thrash_level);
 	add_u(o, "thrashing_packets", s->thrash_packets);

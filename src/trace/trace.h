@@ -171,6 +171,8 @@ void jn_nic_free(struct jn_nic *n);
  * never sees (counted as skipped). */
 int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *p, struct jn_xdp_result *res, bool *hit);
 const struct jn_nic_stats *jn_nic_stats(const struct jn_nic *n);
+/* Median host time per miss (recording + host run) in microseconds, 0 if none. */
+double jn_nic_host_median_us(const struct jn_nic *n);
 /* Distinct paths seen (recorded at least once), in order of first sighting. */
 size_t jn_nic_npaths(const struct jn_nic *n);
 struct jn_nic_path {
