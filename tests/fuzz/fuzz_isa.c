@@ -4,7 +4,7 @@
  * every pc) and as assembler text.  A program that validates must also
  * survive the round trip text -> jn_isa_assemble -> the same slots, up to
  * what llvm's syntax cannot show (local and kfunc calls print as helper
- * calls; ld_pseudo omits its second imm).
+ * calls; ld_pseudo omits its second imm; ld_ind omits its offset).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +22,8 @@ static void printable_form(struct jn_insn *insns, size_t n)
 			insns[pc].off = 0;
 		} else if (jn_isa_info[op].form == JN_FORM_LDDW && insns[pc].src) {
 			insns[pc + 1].imm = 0;
+		} else if (jn_isa_info[op].form == JN_FORM_LDIND) {
+			insns[pc].imm = 0;
 		}
 	}
 }
