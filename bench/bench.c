@@ -200,20 +200,29 @@ static double baseline_ns(const struct jn_pkt_set *t)
 
 static double base_pass;
 
+/* build/progs/<name>.o into objpath; progs/<name>.maps.json into maps,
+ * returned if that file exists (else NULL). */
+static const char *prog_paths(const char *name, char objpath[256], char maps[256])
+{
+	FILE *f;
+
+	snprintf(objpath, 256, "build/progs/%s.o", name);
+	snprintf(maps, 256, "progs/%s.maps.json", name);
+	f = fopen(maps, "r");
+	if (!f)
+		return NULL;
+	fclose(f);
+	return maps;
+}
+
 static void bench_program(const char *name, const struct jn_pkt_set *t)
 {
 	char objpath[256], maps[256];
 	double v[REPS];
 	uint64_t insns = 0, counted;
 	bool kok;
-	FILE *f;
+	const char *mp = prog_paths(name, objpath, maps);
 
-	snprintf(objpath, sizeof(objpath), "build/progs/%s.o", name);
-	snprintf(maps, sizeof(maps), "progs/%s.maps.json", name);
-	f = fopen(maps, "r");
-	if (f)
-		fclose(f);
-	const char *mp = f ? maps : NULL;
 	if (pass(objpath, mp, t, true, &v[0], &counted))
 		return;
 	for (int i = 0; i < REPS; i++)
@@ -288,14 +297,8 @@ static void bench_nic(const char *name, const struct jn_pkt_set *t)
 	char err[256];
 	bool hit;
 	double v[REPS];
-	FILE *f;
 
-	snprintf(objpath, sizeof(objpath), "build/progs/%s.o", name);
-	snprintf(maps, sizeof(maps), "progs/%s.maps.json", name);
-	f = fopen(maps, "r");
-	if (f)
-		fclose(f);
-	if (instantiate(objpath, f ? maps : NULL, &in))
+	if (instantiate(objpath, prog_paths(name, objpath, maps), &in))
 		return;
 	if (jn_nic_new(in.x, &o, &n, err, sizeof(err))) {
 		fprintf(stderr, "bench: %s\n", err);
