@@ -33,7 +33,6 @@ struct check_state {
 	uint64_t packets, agree, diverge, refused, faults;
 	unsigned nondet;
 	char first[4096];           /* the first divergence, rendered */
-	uint64_t first_index;
 	int map_diffs;
 	char first_map[512];
 	char refused_why[256];
@@ -60,14 +59,11 @@ static void record_divergence(struct check_state *st, const struct jn_pkt *p,
 {
 	if (st->diverge++)
 		return;
-	st->first_index = p->index;
 	snprintf(st->first, sizeof(st->first),
 		 "packet %llu (%u bytes): interpreter %s, %u bytes%s%s; kernel %s, %zu bytes\n",
 		 (unsigned long long)p->index, p->caplen, jn_xdp_action_name(a->action), a->len,
 		 a->err ? ", fault: " : "", a->err ? a->errmsg : "", jn_xdp_action_name((int)kaction), klen);
 	if (a->len != klen || memcmp(a->data, kbytes, klen)) {
-		size_t n = a->len > klen ? a->len : klen;
-		(void)n;
 		hex_rows(st->first, sizeof(st->first), "jitnic", a->data, a->len, kbytes, klen);
 		hex_rows(st->first, sizeof(st->first), "kernel", kbytes, klen, a->data, a->len);
 	}

@@ -290,7 +290,7 @@ L_CALL: {
 	vlo = (uint64_t)(uintptr_t)run->val_lo;
 	vhi = (uint64_t)(uintptr_t)run->val_hi;
 	if (jn_unlikely(run->pending_tail != NULL)) {
-		rc = jn_vm_tail_call(run, R);
+		rc = jn_vm_tail_call(run);
 		if (rc < 0)
 			return rc;
 		if (rc > 0) {  /* switched program: restart at its pc 0 */

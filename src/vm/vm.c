@@ -29,13 +29,13 @@ void jn_vm_free(struct jn_vm *vm)
 size_t jn_vm_ninsns(const struct jn_vm *vm) { return vm->n; }
 const struct jn_insn *jn_vm_insns(const struct jn_vm *vm) { return vm->insns; }
 
-static int decode_jump(struct jn_vm *vm, uint32_t pc, int64_t rel, struct jn_vinsn *v)
+/* Absolute target (the validator guarantees 0 <= t < n) and direction. */
+static int decode_jump(uint32_t pc, int64_t rel, struct jn_vinsn *v)
 {
 	int64_t t = (int64_t)pc + rel + 1;
-	/* the validator guarantees 0 <= t < n */
+
 	v->off = (int32_t)t;
 	v->back = t <= (int64_t)pc;
-	(void)vm;
 	return 0;
 }
 
@@ -106,11 +106,11 @@ static int decode_one(struct jn_vm *vm, uint32_t pc, char *err, size_t errlen)
 	case JN_FORM_JA:
 	case JN_FORM_JCC_K:
 	case JN_FORM_JCC_X:
-		return decode_jump(vm, pc, in->off, v);
+		return decode_jump(pc, in->off, v);
 	case JN_FORM_JA32:
-		return decode_jump(vm, pc, in->imm, v);
+		return decode_jump(pc, in->imm, v);
 	case JN_FORM_CALL_LOCAL:
-		decode_jump(vm, pc, in->imm, v);
+		decode_jump(pc, in->imm, v);
 		vm->is_func[v->off] = 1;
 		return 0;
 	case JN_FORM_CALL:
@@ -396,12 +396,11 @@ void jn_vm_set_tail_call(struct jn_vm_run *run, struct jn_vm *prog)
 	run->pending_tail = prog;
 }
 
-int jn_vm_tail_call(struct jn_vm_run *run, uint64_t *R)
+int jn_vm_tail_call(struct jn_vm_run *run)
 {
 	struct jn_vm *t = run->pending_tail;
 
 	run->pending_tail = NULL;
-	(void)R;
 	if (!t || run->tail_calls >= JN_VM_MAX_TAIL_CALLS)
 		return 0;  /* falls through, as in the kernel */
 	run->tail_calls++;

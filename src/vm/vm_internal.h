@@ -65,6 +65,6 @@ int jn_vm_call_local(struct jn_vm_run *run, uint32_t pc, uint32_t target, uint64
 int jn_vm_callx(struct jn_vm_run *run, uint32_t pc, uint64_t t, uint64_t *R, int depth);
 /* Perform a tail call requested by a helper: 1 if the run switched program,
  * 0 if it falls through, negative on error. */
-int jn_vm_tail_call(struct jn_vm_run *run, uint64_t *R);
+int jn_vm_tail_call(struct jn_vm_run *run);
 
 #endif
