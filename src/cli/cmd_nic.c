@@ -42,12 +42,23 @@ int nic_cfg_opts(const char *cmd, const char *policy, long cache, long cache_ops
 {
 	memset(o, 0, sizeof(*o));
 	o->sz = sizeof(*o);
+	const struct { const char *name; long v; } nums[] = {
+		{ "cache", cache }, { "cache-ops", cache_ops }, { "admit", admit },
+		{ "admit-window", admit_window }, { "thrash-window", thrash_window },
+	};
+
 	o->policy = policy ? jn_nic_policy_parse(policy) : JN_POL_LRU;
-	if (o->policy < 0 || cache < 0 || cache_ops < 0 || admit < 0 || admit_window < 0 ||
-	    thrash_window < 0 || cache > UINT32_MAX || cache_ops > UINT32_MAX) {
-		fprintf(stderr, "jitnic %s: bad option value (policies: lru lfu fifo random clock belady)\n", cmd);
+	if (o->policy < 0) {
+		fprintf(stderr, "jitnic %s: --policy: unknown policy '%s' (lru lfu fifo random clock belady)\n",
+			cmd, policy);
 		return 1;
 	}
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		if (nums[i].v < 0 || nums[i].v > UINT32_MAX) {
+			fprintf(stderr, "jitnic %s: --%s: %ld is out of range (0..%u)\n", cmd, nums[i].name,
+				nums[i].v, UINT32_MAX);
+			return 1;
+		}
 	o->capacity = (uint32_t)cache;
 	o->cap_ops = (uint32_t)cache_ops;
 	o->admit = (uint32_t)admit;

@@ -71,6 +71,9 @@ fi
 # bad options: one line, non-zero
 out=$("$J" nic build/progs/ipv6_filter.o "$TMP/dc.pcap" --policy mru 2>&1) && bad "nic --policy mru accepted" || ok
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok || bad "nic --policy mru: not one line: $out"
+case "$out" in *"unknown policy 'mru'"*) ok ;; *) bad "nic --policy mru: $out" ;; esac
+out=$("$J" nic build/progs/ipv6_filter.o "$TMP/dc.pcap" --cache -1 2>&1) && bad "nic --cache -1 accepted" || ok
+case "$out" in *"--cache: -1 is out of range"*) ok ;; *) bad "nic --cache -1: $out" ;; esac
 "$J" nic build/progs/ipv6_filter.o /nonexistent.pcap >/dev/null 2>&1 && bad "missing pcap accepted" || ok
 
 echo "nic.sh: $pass passed, $fail failed"
