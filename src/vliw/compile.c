@@ -1,5 +1,6 @@
 /* compile.c - the hXDP compiler as a list of passes:
  *
+ *   inline     bpf-to-bpf calls replaced by the callee's body (inline.c)
  *   decode     eBPF -> IR (lddw as one instruction, jumps to IR indexes,
  *              bswap -> be, refusing what Sephirot cannot run)
  *   zero       pass_zero.c
@@ -41,9 +42,10 @@ static int (*const pass_fn[JN_VLIW_NPASSES])(struct xfn *) = {
 static int refuse(enum jn_op op, size_t pc, char *err, size_t errlen)
 {
 	switch (jn_isa_info[op].form) {
-	case JN_FORM_CALL_LOCAL: case JN_FORM_CALLX: case JN_FORM_CALL_KFUNC:
+	case JN_FORM_CALLX: case JN_FORM_CALL_KFUNC:
 		return jn_errf(err, errlen, EOPNOTSUPP,
-			       "vliw: pc %zu: %s: Sephirot has no bpf-to-bpf calls", pc, jn_isa_info[op].name);
+			       "vliw: pc %zu: %s is not supported (Sephirot has no indirect calls or kfuncs)", pc,
+			       jn_isa_info[op].name);
 	case JN_FORM_LDABS: case JN_FORM_LDIND:
 		return jn_errf(err, errlen, EOPNOTSUPP, "vliw: pc %zu: legacy packet loads are not "
 			       "supported", pc);
@@ -57,13 +59,13 @@ static int refuse(enum jn_op op, size_t pc, char *err, size_t errlen)
 	}
 }
 
-static int decode(const struct jn_insn *insns, size_t n, struct xfn *f, char *err, size_t errlen)
+/* pcs: each slot's pc in the program as given (NULL: the slot's index). */
+static int decode_flat(const struct jn_insn *insns, size_t n, const uint32_t *pcs, struct xfn *f,
+		       char *err, size_t errlen)
 {
 	int32_t *idx;
-	int rc = jn_isa_validate(insns, n, err, errlen);
+	int rc;
 
-	if (rc)
-		return rc;
 	f->code = calloc(n, sizeof(*f->code));
 	idx = malloc((n + 1) * sizeof(*idx));
 	if (!f->code || !idx) {
@@ -73,7 +75,7 @@ static int decode(const struct jn_insn *insns, size_t n, struct xfn *f, char *er
 	for (size_t pc = 0; pc < n; pc++) {
 		enum jn_op op = jn_isa_decode(&insns[pc]);
 		struct xin *x = &f->code[f->n];
-		if ((rc = refuse(op, pc, err, errlen))) {
+		if ((rc = refuse(op, pcs ? pcs[pc] : pc, err, errlen))) {
 			free(idx);
 			return rc;
 		}
@@ -98,8 +100,28 @@ static int decode(const struct jn_insn *insns, size_t n, struct xfn *f, char *er
 		if (x->op == JN_OP_GOTOL)
 			x->imm = 0;
 	}
+	for (size_t i = 0; pcs && i < f->n; i++)
+		f->code[i].pc = pcs[f->code[i].pc];
 	free(idx);
 	return 0;
+}
+
+/* Validate, inline bpf-to-bpf calls, decode. */
+static int decode(const struct jn_insn *insns, size_t n, struct xfn *f, char *err, size_t errlen)
+{
+	struct jn_insn *flat;
+	uint32_t *pcs;
+	size_t nflat;
+	int rc = jn_isa_validate(insns, n, err, errlen);
+
+	if (!rc)
+		rc = jn_vliw_inline(insns, n, &flat, &pcs, &nflat, err, errlen);
+	if (rc || !flat)
+		return rc ? rc : decode_flat(insns, n, NULL, f, err, errlen);
+	rc = decode_flat(flat, nflat, pcs, f, err, errlen);
+	free(flat);
+	free(pcs);
+	return rc;
 }
 
 static size_t drop_unreachable(struct xfn *f)

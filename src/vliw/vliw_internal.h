@@ -89,6 +89,13 @@ bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen);
  * 0..64), or -1 when it may be a pointer or negative constant. */
 int jn_vliw_bits(const struct xfn *f, size_t i, uint8_t reg);
 
+/* Inline every bpf-to-bpf call (inline.c).  *out (malloc'd, caller frees,
+ * with *pcs: each slot's pc in insns) holds *nout slots without local calls;
+ * NULL when insns has none (use insns as they are).  insns must be valid
+ * (jn_isa_validate).  Returns 0 or negative errno with "vliw: pc N: ..." */
+int jn_vliw_inline(const struct jn_insn *insns, size_t n, struct jn_insn **out, uint32_t **pcs,
+		   size_t *nout, char *err, size_t errlen);
+
 /* Passes: return how many instructions they removed or rewrote away, or
  * negative errno. f is analysed before each pass. */
 int jn_vliw_pass_zero(struct xfn *f);

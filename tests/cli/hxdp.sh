@@ -2,7 +2,8 @@
 # hxdp.sh - `jitnic hxdp`: the listing and summary, traffic checked against
 # the interpreter (exit status 0, "equals interpreter"), --json fields,
 # every --no-PASS, --lanes, --emit writes rows x lanes x 8 bytes,
-# --sweep-lanes with a gnuplot script, --table, and clean failures.
+# --sweep-lanes with a gnuplot script, --table, clean failures, the
+# libxdp dispatcher (bpf-to-bpf calls inlined).
 # Uses "$JITNIC_BUILD/jitnic"; run from the repo root.
 set -u
 B=${JITNIC_BUILD:-build}
@@ -81,10 +82,15 @@ grep -q "^plot '-'" "$TMP/s.gp" && ok || bad "gnuplot script"
 # failures: one line, non-zero
 "$J" hxdp /nonexistent.o >/dev/null 2>"$TMP/e.txt" && bad "missing object accepted" || ok
 [ "$(wc -l <"$TMP/e.txt")" -eq 1 ] && ok || bad "missing object: $(cat "$TMP/e.txt")"
-if [ -f /usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o ]; then
-	"$J" hxdp /usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o >/dev/null 2>"$TMP/e.txt" \
-		&& bad "dispatcher accepted" || ok
-	grep -q 'bpf-to-bpf' "$TMP/e.txt" && ok || bad "dispatcher message: $(cat "$TMP/e.txt")"
+"$J" hxdp build/tests/objs/subprogs.o --prog sub_main >/dev/null 2>"$TMP/e.txt" && bad "callback accepted" || ok
+grep -q 'lddw func is not supported' "$TMP/e.txt" && ok || bad "callback message: $(cat "$TMP/e.txt")"
+
+# bpf-to-bpf calls are inlined: the dispatcher (prog0..prog9) with a chain of 4
+D=/usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o
+if [ -f "$D" ]; then
+	"$J" hxdp "$D" "$PCAP" --prog xdp_dispatcher --maps tests/maps/xdp_dispatcher.maps.json --quiet \
+		>"$TMP/d.txt" 2>&1 && ok || bad "dispatcher: $(cat "$TMP/d.txt")"
+	grep -q 'simulator equals interpreter on every packet and map' "$TMP/d.txt" && ok || bad "dispatcher not equal"
 fi
 
 echo "hxdp.sh: $pass passed, $fail failed"
