@@ -241,7 +241,7 @@ static void use(const struct jn_trace *t, const struct jn_txop *o, uint32_t *u, 
 {
 	switch (o->op) {
 	case JN_TX_LEN: case JN_TX_PLOAD: case JN_TX_PLD1: case JN_TX_PLD2: case JN_TX_PLD4:
-	case JN_TX_PLD8: case JN_TX_CTXF:
+	case JN_TX_PLD8: case JN_TX_CTXF: case JN_TX_LOOKUP_T: case JN_TX_KEYPART:
 		return;
 	case JN_TX_LOOKUP:
 		for (int32_t c = o->a; c < o->a + o->b; c++)
@@ -261,7 +261,7 @@ static void use(const struct jn_trace *t, const struct jn_txop *o, uint32_t *u, 
 	case JN_TX_GNE_K: case JN_TX_GGT_K: case JN_TX_GGE_K: case JN_TX_GLT_K: case JN_TX_GLE_K:
 		u[o->a] += (uint32_t)d;
 		return;
-	default:   /* ALU ops, GUARD, MSTORE */
+	default:   /* ALU ops, GUARD, MSTORE, MADD */
 		u[o->a] += (uint32_t)d;
 		u[o->b] += (uint32_t)d;
 	}

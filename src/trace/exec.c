@@ -76,9 +76,8 @@ static uint64_t call(struct ectx *e, const struct jn_tcall *c)
 	return r;
 }
 
-static uint64_t lookup(struct ectx *e, const struct jn_txop *o)
+static uint64_t lookup(const struct jn_trace *t, const struct jn_txop *o)
 {
-	const struct jn_trace *t = e->t;
 	uint8_t key[64 + 8];
 	size_t pos = 0;
 
@@ -95,6 +94,20 @@ static uint64_t lookup(struct ectx *e, const struct jn_txop *o)
 	return (uint64_t)(uintptr_t)jn_map_lookup(t->maps[o->k], key, 0);
 }
 
+/* A lookup whose key parts (o[1 .. o->b]) come from the packet: each
+ * writes 8 bytes (zero-extended) in key order, the next overwrites the
+ * rest. */
+static uint64_t lookup_t(const struct jn_trace *t, const struct jn_txop *o, const uint8_t *pkt)
+{
+	uint8_t key[64 + 8];
+
+	for (const struct jn_txop *p = o + 1, *end = p + o->b; p < end; p++) {
+		uint64_t w = p->b >= 0 ? jn_tld(pkt + p->b, p->sz) : (uint64_t)p->k;
+		memcpy(key + p->a, &w, 8);
+	}
+	return (uint64_t)(uintptr_t)jn_map_lookup(t->maps[o->k], key, 0);
+}
+
 static uint64_t prog_at(struct ectx *e, const struct jn_txop *o)
 {
 	uint32_t prog;
@@ -103,88 +116,117 @@ static uint64_t prog_at(struct ectx *e, const struct jn_txop *o)
 	       jn_xdp_prog_vm(e->x, prog) ? prog : (uint64_t)-1;
 }
 
-/* One phase-1 op (or a phase-2 op that is not an effect): 0 if it went
- * on, 1 if it is a guard that fails, 2 if a helper call faulted.  One
- * switch for every op (the hot loop dispatches once per op). */
-static inline __attribute__((always_inline)) int step(struct ectx *e, const struct jn_txop *o,
-						      const uint8_t *pkt)
+/* A lookup's own guard (JN_LK_*): does value p fail it? */
+static inline bool lk_fails(const struct jn_txop *o, uint64_t p)
 {
-	uint64_t *v = e->t->vals;
-#define MV ((const uint8_t *)(uintptr_t)v[o->a] + o->k)   /* MLD*: the map value's bytes */
+	return o->cond == JN_LK_ANY ? false : o->cond == JN_LK_NULL ? p != 0 : p == 0;
+}
 
-	switch (o->op) {
-	case JN_TX_GEQ_K: return v[o->a] != (uint64_t)o->k;
-	case JN_TX_GNE_K: return v[o->a] == (uint64_t)o->k;
-	case JN_TX_GGT_K: return v[o->a] <= (uint64_t)o->k;
-	case JN_TX_GGE_K: return v[o->a] < (uint64_t)o->k;
-	case JN_TX_GLT_K: return v[o->a] >= (uint64_t)o->k;
-	case JN_TX_GLE_K: return v[o->a] > (uint64_t)o->k;
-	case JN_TX_GUARD_K: return !jn_tcmp(o->cond, o->sz, v[o->a], (uint64_t)o->k);
-	case JN_TX_GUARD: return !jn_tcmp(o->cond, o->sz, v[o->a], v[o->b]);
-	case JN_TX_CALL:
-		v[o->d] = call(e, &e->t->calls[o->k]);
-		return e->run->err ? 2 : 0;
-	case JN_TX_LEN: v[o->d] = e->len; return 0;
-	case JN_TX_PLOAD: v[o->d] = jn_tld(pkt + o->k, o->sz); return 0;
-	case JN_TX_PLD1: v[o->d] = pkt[o->k]; return 0;
-	case JN_TX_PLD2: v[o->d] = jn_tld(pkt + o->k, 2); return 0;
-	case JN_TX_PLD4: v[o->d] = jn_tld(pkt + o->k, 4); return 0;
-	case JN_TX_PLD8: v[o->d] = jn_tld(pkt + o->k, 8); return 0;
-	case JN_TX_CTXF: v[o->d] = o->k == 12 ? e->run->ingress_ifindex : e->run->rx_queue_index; return 0;
-	case JN_TX_ADD: v[o->d] = v[o->a] + v[o->b]; return 0;
-	case JN_TX_AND: v[o->d] = v[o->a] & v[o->b]; return 0;
-	case JN_TX_OR: v[o->d] = v[o->a] | v[o->b]; return 0;
-	case JN_TX_LSH: v[o->d] = v[o->a] << (v[o->b] & 63); return 0;
-	case JN_TX_RSH: v[o->d] = v[o->a] >> (v[o->b] & 63); return 0;
-	case JN_TX_BE16: v[o->d] = __builtin_bswap16((uint16_t)v[o->a]); return 0;
-	case JN_TX_BE32: v[o->d] = __builtin_bswap32((uint32_t)v[o->a]); return 0;
-	case JN_TX_ALU: v[o->d] = jn_trace_alu((int)o->k, v[o->a], v[o->b]); return 0;
-	case JN_TX_LOOKUP: v[o->d] = lookup(e, o); return 0;
-	case JN_TX_MLOAD: v[o->d] = jn_tld(MV, o->sz); return 0;
-	case JN_TX_MLD1: v[o->d] = *MV; return 0;
-	case JN_TX_MLD2: v[o->d] = jn_tld(MV, 2); return 0;
-	case JN_TX_MLD4: v[o->d] = jn_tld(MV, 4); return 0;
-	case JN_TX_MLD8: v[o->d] = jn_tld(MV, 8); return 0;
-	case JN_TX_PROG: v[o->d] = prog_at(e, o); return 0;
-	default: return 0;
+/* Runs ops [o, end) over the packet pkt, threaded (one indirect jump per
+ * op): 1 if every guard held, 0 if a guard failed (*at: the op), 2 if a
+ * helper call faulted (phase 1 only: in phase 2 the fault is the result's).
+ * Effects (stores, effect calls, the return into *r0) only occur in phase 2. */
+static int ops(struct ectx *e, const struct jn_txop *o, const struct jn_txop *end,
+	       const uint8_t *pkt, bool phase2, uint64_t *r0, const struct jn_txop **at)
+{
+	static const void *const lbl[] = {
+		[JN_TX_LEN] = &&len, [JN_TX_PLOAD] = &&pload, [JN_TX_PLD1] = &&pld1,
+		[JN_TX_PLD2] = &&pld2, [JN_TX_PLD4] = &&pld4, [JN_TX_PLD8] = &&pld8,
+		[JN_TX_CTXF] = &&ctxf, [JN_TX_ALU] = &&alu, [JN_TX_ADD] = &&add, [JN_TX_AND] = &&and,
+		[JN_TX_OR] = &&or, [JN_TX_LSH] = &&lsh, [JN_TX_RSH] = &&rsh, [JN_TX_BE16] = &&be16,
+		[JN_TX_BE32] = &&be32, [JN_TX_LOOKUP] = &&lkup, [JN_TX_MLOAD] = &&mload,
+		[JN_TX_MLD1] = &&mld1, [JN_TX_MLD2] = &&mld2, [JN_TX_MLD4] = &&mld4,
+		[JN_TX_MLD8] = &&mld8, [JN_TX_PROG] = &&prog, [JN_TX_CALL] = &&call,
+		[JN_TX_GUARD] = &&guard, [JN_TX_GUARD_K] = &&guard_k, [JN_TX_GEQ_K] = &&geq_k,
+		[JN_TX_GNE_K] = &&gne_k, [JN_TX_GGT_K] = &&ggt_k, [JN_TX_GGE_K] = &&gge_k,
+		[JN_TX_GLT_K] = &&glt_k, [JN_TX_GLE_K] = &&gle_k, [JN_TX_PSTORE] = &&pstore,
+		[JN_TX_MSTORE] = &&mstore, [JN_TX_ECALL] = &&ecall, [JN_TX_RET] = &&ret,
+		[JN_TX_LOOKUP_T] = &&lkup_t, [JN_TX_KEYPART] = &&next, [JN_TX_MADD] = &&madd,
+	};
+	const struct jn_trace *t = e->t;
+	uint64_t *v = t->vals;
+#define NEXT do { if (++o >= end) return 1; goto *lbl[o->op]; } while (0)
+#define MV ((uint8_t *)(uintptr_t)v[o->a] + o->k)   /* a map value's bytes */
+#define FAILS(c) do { if (__builtin_expect(c, 0)) goto fail; } while (0)
+
+	if (o >= end)
+		return 1;
+	goto *lbl[o->op];
+geq_k: FAILS(v[o->a] != (uint64_t)o->k); NEXT;
+gne_k: FAILS(v[o->a] == (uint64_t)o->k); NEXT;
+ggt_k: FAILS(v[o->a] <= (uint64_t)o->k); NEXT;
+gge_k: FAILS(v[o->a] < (uint64_t)o->k); NEXT;
+glt_k: FAILS(v[o->a] >= (uint64_t)o->k); NEXT;
+gle_k: FAILS(v[o->a] > (uint64_t)o->k); NEXT;
+guard_k: FAILS(!jn_tcmp(o->cond, o->sz, v[o->a], (uint64_t)o->k)); NEXT;
+guard: FAILS(!jn_tcmp(o->cond, o->sz, v[o->a], v[o->b])); NEXT;
+len: v[o->d] = e->len; NEXT;
+pload: v[o->d] = jn_tld(pkt + o->k, o->sz); NEXT;
+pld1: v[o->d] = pkt[o->k]; NEXT;
+pld2: v[o->d] = jn_tld(pkt + o->k, 2); NEXT;
+pld4: v[o->d] = jn_tld(pkt + o->k, 4); NEXT;
+pld8: v[o->d] = jn_tld(pkt + o->k, 8); NEXT;
+ctxf: v[o->d] = o->k == 12 ? e->run->ingress_ifindex : e->run->rx_queue_index; NEXT;
+add: v[o->d] = v[o->a] + v[o->b]; NEXT;
+and: v[o->d] = v[o->a] & v[o->b]; NEXT;
+or: v[o->d] = v[o->a] | v[o->b]; NEXT;
+lsh: v[o->d] = v[o->a] << (v[o->b] & 63); NEXT;
+rsh: v[o->d] = v[o->a] >> (v[o->b] & 63); NEXT;
+be16: v[o->d] = __builtin_bswap16((uint16_t)v[o->a]); NEXT;
+be32: v[o->d] = __builtin_bswap32((uint32_t)v[o->a]); NEXT;
+alu: v[o->d] = jn_trace_alu((int)o->k, v[o->a], v[o->b]); NEXT;
+lkup: v[o->d] = lookup(t, o); FAILS(lk_fails(o, v[o->d])); NEXT;
+lkup_t: v[o->d] = lookup_t(t, o, pkt); FAILS(lk_fails(o, v[o->d])); o += o->b; NEXT;
+mload: v[o->d] = jn_tld(MV, o->sz); NEXT;
+mld1: v[o->d] = *MV; NEXT;
+mld2: v[o->d] = jn_tld(MV, 2); NEXT;
+mld4: v[o->d] = jn_tld(MV, 4); NEXT;
+mld8: v[o->d] = jn_tld(MV, 8); NEXT;
+prog: v[o->d] = prog_at(e, o); NEXT;
+call:
+	v[o->d] = call(e, &t->calls[o->k]);
+	if (e->run->err && !phase2) {
+		*at = o;
+		return 2;
 	}
+	NEXT;
+pstore: st(e->data0 + o->k, v[o->a], o->sz); NEXT;
+mstore: st(MV, v[o->b], o->sz); NEXT;
+madd: st(MV, jn_tld(MV, o->sz) + v[o->b], o->sz); NEXT;
+ecall: v[o->d] = call(e, &t->calls[o->k]); NEXT;
+ret: *r0 = v[o->a]; NEXT;
+next: NEXT;
+fail:
+	*at = o;
+	return 0;
+#undef NEXT
 #undef MV
+#undef FAILS
 }
 
 /* Phase 1: 1 if every guard held, 0 if one failed, 2 if the one that
  * failed reads map contents alone; *n counts instructions. */
 static int check(struct ectx *e, uint32_t *n)
 {
-	const struct jn_trace *t = e->t;
-	const struct jn_txop *o = e->x1, *end = o + e->nx1;
-	const uint8_t *pkt = e->in;
+	const struct jn_txop *at = NULL;
+	uint64_t r0;
+	int r = ops(e, e->x1, e->x1 + e->nx1, e->in, false, &r0, &at);
 
-	for (; o < end; o++) {
-		int r = step(e, o, pkt);
-		if (__builtin_expect(r, 0)) {
-			*n = o->ord;
-			return r == 1 && o->state ? 2 : 0;
-		}
+	if (__builtin_expect(r == 1, 1)) {
+		*n = e->t->ord1;
+		return 1;
 	}
-	*n = t->ord1;
-	return 1;
+	*n = at->ord;
+	return r == 0 && at->state ? 2 : 0;
 }
 
 /* Phase 2: the effects and what depends on them, in order; r0. */
 static uint64_t commit(struct ectx *e)
 {
-	const struct jn_trace *t = e->t;
-	uint64_t *v = t->vals, r0 = 0;
+	const struct jn_txop *at;
+	uint64_t r0 = 0;
 
-	for (const struct jn_txop *o = t->x2, *end = o + t->nx2; o < end; o++) {
-		switch (o->op) {
-		case JN_TX_PSTORE: st(e->data0 + o->k, v[o->a], o->sz); break;
-		case JN_TX_MSTORE: st((uint8_t *)(uintptr_t)v[o->a] + o->k, v[o->b], o->sz); break;
-		case JN_TX_ECALL: v[o->d] = call(e, &t->calls[o->k]); break;
-		case JN_TX_RET: r0 = v[o->a]; break;
-		default: step(e, o, e->data0); break;
-		}
-	}
+	ops(e, e->t->x2, e->t->x2 + e->t->nx2, e->data0, true, &r0, &at);
 	return r0;
 }
 
@@ -225,12 +267,12 @@ int jn_trace_run_x1(const struct jn_trace *t, const struct jn_txop *x1, uint32_t
 			p->framed = true;
 		}
 		r0 = commit(&e);
-		n += t->nx2;
+		n += t->ord2;
 		jn_xdp_finish(x, e.run->err, r0, res);
 	} else {
 		/* map stores and the return only: the packet stays where it is */
 		r0 = commit(&e);
-		n += t->nx2;
+		n += t->ord2;
 		res->retval = r0;
 		res->action = r0 > XDP_REDIRECT ? XDP_ABORTED : (int)r0;
 		res->data = p->data;

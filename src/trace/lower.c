@@ -11,6 +11,18 @@
  * (no helper call, every packet load inside the length the guards before it
  * established) and whether the trace needs the XDP frame at all (packet
  * writes, helper calls).
+ * What the NIC resolves at install time (lower_fuse.c): lookups in arrays
+ * through constant keys (the value pointer is preset, the lookup and the
+ * guards on it that hold go), lookups whose key is packet bytes and
+ * constants (the key is copied from the packet: the loads and the shifts
+ * and ors that built it go unless something else uses them), a guard that
+ * tests a lookup against NULL (done by the lookup), and a map value read,
+ * added to and written back (one read-modify-write in phase 2).
+ * Each op carries its cost in IR instructions (ord: the running count in
+ * phase 1; ord2: phase 2's total): 1 for an op, the loads a lookup's key
+ * copies from the packet on top of the lookup, 0 for the key's constant
+ * parts, a NULL test folded into its lookup counted only if the lookup's
+ * value is used otherwise.
  * Assumes: the trace is final (dce, cond and state have run); operands
  * precede their users; refs of unary ALU operations' b are negative.
  */
@@ -19,7 +31,7 @@
 #include <string.h>
 
 #include "isa/isa.h"
-#include "trace_internal.h"
+#include "lower_internal.h"
 
 static uint8_t alu_op(int64_t k)
 {
@@ -102,52 +114,104 @@ static void lower(const struct jn_trace *t, uint32_t i, struct jn_txop *o)
 	}
 }
 
+/* Packet bytes [off, off + sz) op o reads in phase 1 (its key's parts
+ * for a lookup from the packet); false if none. */
+static bool reads(const struct jn_trace *t, const struct jn_txop *o, int64_t *off, int64_t *sz)
+{
+	const struct jn_tins *in = &t->ir[o->d];
+
+	if (o->op == JN_TX_KEYPART && o->b >= 0) {
+		*off = o->b;
+		*sz = o->sz;
+		return true;
+	}
+	if (o->op == JN_TX_KEYPART || in->op != JN_TIR_PLOAD)
+		return false;
+	*off = in->k;
+	*sz = in->sz;
+	return true;
+}
+
 /* Phase 1 reads the packet where it is: no helper call, no context field
  * (the run state has them), and every load lies inside the length the
  * guards before it established. */
 static bool direct(const struct jn_trace *t)
 {
-	int64_t lo = JN_XDP_MIN_LEN, hi = JN_XDP_MAX_DATA;
+	int64_t lo = JN_XDP_MIN_LEN, hi = JN_XDP_MAX_DATA, off, sz;
 
 	for (uint32_t i = 0; i < t->nx1; i++) {
-		const struct jn_tins *in = &t->ir[t->x1[i].d];
+		const struct jn_txop *o = &t->x1[i];
+		const struct jn_tins *in = &t->ir[o->d];
+		if (o->op == JN_TX_KEYPART) {
+			if (reads(t, o, &off, &sz) && (off < 0 || off + sz > lo))
+				return false;
+			continue;
+		}
 		if (in->op == JN_TIR_CALL || in->op == JN_TIR_CTXF)
 			return false;
 		if (in->op == JN_TIR_GUARD)
 			jn_tlen_bound(t, in, &lo, &hi);
-		if (in->op == JN_TIR_PLOAD && (in->k < 0 || in->k + in->sz > lo))
+		if (reads(t, o, &off, &sz) && (off < 0 || off + sz > lo))
 			return false;
 	}
 	return true;
 }
 
+/* Instruction i as ops at x[*n] (a lookup from the packet: its key parts
+ * follow it), with their costs. */
+static void emit(struct jn_trace *t, const struct jn_lplan *pl, uint32_t i, struct jn_txop *x,
+		 uint32_t *n, uint32_t *ord)
+{
+	const struct jn_tins *in = &t->ir[i];
+	struct jn_txop *o = &x[(*n)++];
+
+	lower(t, i, o);
+	*ord += in->op != JN_TIR_LEN;   /* the length is an operand */
+	if (in->op == JN_TIR_LOOKUP) {
+		*ord += jn_lower_lookup(t, pl, i, o, x + *n);
+		*n += (uint32_t)(o->op == JN_TX_LOOKUP_T ? o->b : 0);
+	} else if (in->op == JN_TIR_MSTORE && pl->madd[i] >= 0) {
+		o->op = JN_TX_MADD;
+		o->b = pl->madd[i];
+	}
+	o->ord = *ord;
+}
+
 int jn_tcompile(struct jn_trace *t)
 {
-	uint32_t ord = 0;
+	struct jn_lplan pl;
+	uint32_t ord = 0, ord2 = 0, cap;
+	int rc;
 
-	t->x1 = calloc(t->n ? t->n : 1, sizeof(*t->x1));
-	t->x2 = calloc(t->n ? t->n : 1, sizeof(*t->x2));
+	if ((rc = jn_lower_plan(t, &pl)))
+		return rc;
+	cap = t->n + pl.nparts + 1;
+	t->x1 = calloc(cap, sizeof(*t->x1));
+	t->x2 = calloc(cap, sizeof(*t->x2));
 	t->vals = calloc(t->n + 1, sizeof(*t->vals));
-	if (!t->x1 || !t->x2 || !t->vals)
+	if (!t->x1 || !t->x2 || !t->vals) {
+		jn_lower_plan_free(&pl);
 		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < t->n; i++) {
 		const struct jn_tins *in = &t->ir[i];
-		if (in->op == JN_TIR_KINT) {
-			t->vals[i] = (uint64_t)in->k;
+		if (in->op == JN_TIR_KINT || pl.known[i]) {
+			t->vals[i] = pl.kval[i];
+		} else if (pl.drop[i]) {
+			continue;
 		} else if (in->op == JN_TIR_ECALL || jn_tir_kind[in->op] == JN_TK_E ||
 			   (in->flags & JN_TF_POST)) {
-			lower(t, i, &t->x2[t->nx2++]);
+			emit(t, &pl, i, t->x2, &t->nx2, &ord2);
 			t->frame_fx |= in->op == JN_TIR_PSTORE || in->op == JN_TIR_ECALL ||
 				       in->op == JN_TIR_CALL;
 		} else {
-			struct jn_txop *o = &t->x1[t->nx1++];
-			lower(t, i, o);
-			ord += in->op != JN_TIR_LEN;   /* the length is an operand */
-			o->ord = ord;
+			emit(t, &pl, i, t->x1, &t->nx1, &ord);
 			t->frame_fx |= in->op == JN_TIR_CALL;
 		}
 	}
+	jn_lower_plan_free(&pl);
 	t->ord1 = ord;
+	t->ord2 = ord2;
 	t->direct = direct(t);
 	return 0;
 }

@@ -60,13 +60,22 @@ enum { JN_TX_LEN, JN_TX_PLOAD, JN_TX_PLD1, JN_TX_PLD2, JN_TX_PLD4, JN_TX_PLD8, J
        JN_TX_ALU, JN_TX_ADD, JN_TX_AND, JN_TX_OR, JN_TX_LSH, JN_TX_RSH, JN_TX_BE16, JN_TX_BE32,
        JN_TX_LOOKUP, JN_TX_MLOAD, JN_TX_MLD1, JN_TX_MLD2, JN_TX_MLD4, JN_TX_MLD8, JN_TX_PROG,
        JN_TX_CALL, JN_TX_GUARD, JN_TX_GUARD_K, JN_TX_GEQ_K, JN_TX_GNE_K, JN_TX_GGT_K, JN_TX_GGE_K,
-       JN_TX_GLT_K, JN_TX_GLE_K, JN_TX_PSTORE, JN_TX_MSTORE, JN_TX_ECALL, JN_TX_RET };
+       JN_TX_GLT_K, JN_TX_GLE_K, JN_TX_PSTORE, JN_TX_MSTORE, JN_TX_ECALL, JN_TX_RET,
+       /* resolved at install (lower_fuse.c): a lookup whose key is copied from the
+	* packet (k: map; b: the JN_TX_KEYPART ops that follow it, in key order);
+	* a key part (a: its offset in the key; b: packet offset, or -1 for the
+	* constant k; sz bytes); a read-modify-write (sz bytes at pointer a + k
+	* get v[b] added, phase 2) */
+       JN_TX_LOOKUP_T, JN_TX_KEYPART, JN_TX_MADD };
+/* A lookup's cond (JN_TX_LOOKUP, JN_TX_LOOKUP_T): the guard on its value it
+ * does itself (fails like that guard; state as the guard's). */
+enum { JN_LK_ANY, JN_LK_NULL, JN_LK_NONNULL };
 struct jn_txop {
 	uint8_t op;        /* JN_TX_* */
-	uint8_t sz, cond;  /* as the IR instruction's; cond: a guard's enum jn_tcond */
+	uint8_t sz, cond;  /* as the IR instruction's; cond: a guard's enum jn_tcond, a lookup's JN_LK_* */
 	uint8_t state;     /* a guard over map contents alone (JN_TF_STATE) */
 	int32_t d, a, b;   /* the instruction's ref; operand refs (unary ALU: b is the zero slot) */
-	uint32_t ord;      /* phase 1: instructions counted up to and including this one */
+	uint32_t ord;      /* phase 1: IR instructions counted up to and including this one (lower.c) */
 	int64_t k;         /* the IR's k; a guard against a constant: the constant */
 };
 /* sz (1..8) bytes at p as a little-endian value, as the IR's loads read. */
@@ -105,6 +114,7 @@ struct jn_trace {
 				    * every run (one thread runs a trace at a time) */
 	bool direct;               /* phase 1 may read the packet where it is */
 	bool frame_fx;             /* needs the XDP frame: packet writes, helper calls */
+	uint32_t ord2;             /* IR instructions phase 2 counts */
 };
 
 /* ---- building (ir.c) ---- */
