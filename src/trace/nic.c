@@ -308,7 +308,8 @@ static int try_entry(struct jn_nic *n, size_t i, const struct ncand *cd, struct 
 	int rc;
 
 	e->tried = n->tick + 1;
-	rc = cd ? jn_trace_run_x1(e->t, cd->x1, cd->nx1, n->x, tp, res, &ops)
+	rc = n->o.run ? n->o.run(n->o.run_arg, e->t, n->x, tp, res, &ops)
+	   : cd ? jn_trace_run_x1(e->t, cd->x1, cd->nx1, n->x, tp, res, &ops)
 		: jn_trace_run(e->t, n->x, tp, res, &ops);
 	if (rc < 0)
 		return rc;

@@ -146,6 +146,11 @@ struct jn_nic_opts {
 	/* Belady: the path hash of every packet (jn_nic_future), n_future long */
 	const uint64_t *future;
 	size_t n_future;
+	/* runs a cached trace instead of jn_trace_run, same contract (NULL: the
+	 * executor); jitnic nic --engine vliw: jn_nic_vliw_run */
+	int (*run)(void *arg, const struct jn_trace *t, struct jn_xdp *x, struct jn_trace_pkt *p,
+		   struct jn_xdp_result *res, uint32_t *ops);
+	void *run_arg;
 };
 
 struct jn_nic_stats {
@@ -201,4 +206,87 @@ int jn_nic_simulate(const uint64_t *paths, size_t n, uint32_t capacity, int poli
 		    uint64_t *hits);
 int jn_nic_lru_curve(const uint64_t *paths, size_t n, uint32_t maxcap, uint64_t *hits);
 
+
+/* ---- traces lowered to the VLIW core (to_ebpf.c, nic_vliw.c; docs/hxdp.md) ---- */
+/* r0 of the exit a failed guard takes in a lowered trace.  No shipped or
+ * libxdp program returns it (XDP actions are 0..4); the lowering adds a
+ * guard "return value != code" when the value is computed, and refuses a
+ * trace that returns it as a constant, so it means a miss and nothing else.
+ * It is below 256 so that the length check folds into a checked load. */
+#define JN_TRACE_MISS_CODE 0xee
+/* Why a trace was not lowered: TVDEF(NAME, "message"). */
+#define JN_TRACE_VLIW_REFUSALS(TVDEF) \
+	TVDEF(NONE,       "lowered") \
+	TVDEF(OP,         "IR instruction the lowering does not know") \
+	TVDEF(PROG,       "tail call (the target program is an input)") \
+	TVDEF(PKT_RANGE,  "packet access outside the length the guards establish") \
+	TVDEF(STACK,      "helper reads stack outside the frame or over the lowering's scratch") \
+	TVDEF(REGS,       "more live values than registers") \
+	TVDEF(RET,        "return value known only after effects, or the miss code") \
+	TVDEF(POST_GUARD, "guard after an effect") \
+	TVDEF(TOOBIG,     "too long for 16-bit jump offsets") \
+	TVDEF(COMPILE,    "the VLIW compiler refused the program") \
+	TVDEF(SIM,        "the simulator refused the program")
+enum jn_trace_vliw_refusal {
+#define TVDEF(n, m) JN_TVLIW_##n,
+	JN_TRACE_VLIW_REFUSALS(TVDEF)
+#undef TVDEF
+	JN_TVLIW__COUNT
+};
+const char *jn_trace_vliw_refusal_name(int r);   /* "PKT_RANGE" */
+const char *jn_trace_vliw_refusal_msg(int r);
+
+/* One straight-line eBPF program for t (lddw map-index form, helpers by
+ * id): the guards first, each failed one exiting with JN_TRACE_MISS_CODE,
+ * then the effects in program order, then the return.  Run on the packet
+ * and maps t was recorded for, it gives exactly jn_trace_run's result.
+ * Returns 0 with *out (caller frees) and *n, a positive JN_TVLIW_* code
+ * (err says where), or a negative errno. */
+struct jn_insn;
+int jn_trace_to_ebpf(const struct jn_trace *t, struct jn_insn **out, size_t *n, char *err,
+		     size_t errlen);
+
+
+/* The NIC's traces on the VLIW core: jn_nic_opts.run = jn_nic_vliw_run,
+ * run_arg = the engine.  Each trace is lowered (jn_trace_to_ebpf),
+ * compiled (jn_vliw_compile, every pass) and run in the Sephirot simulator
+ * inside x; traces it refuses run on the executor (counted by reason). */
+struct jn_nic_vliw;   /* owned by the caller (jn_nic_vliw_free); x must outlive it */
+struct jn_nic_vliw_opts {
+	int lanes;                /* 1..8; 0: 4 */
+	double clock_mhz;         /* 0: 156.25 */
+	unsigned helper_cycles;   /* 0: the simulator's default */
+};
+struct jn_nic_vliw_stats {
+	uint64_t hits;            /* packets the VLIW core handled */
+	uint64_t sim_misses;      /* tries whose guards failed on the core */
+	uint64_t fallback_hits;   /* hits of refused traces (the executor ran them) */
+	uint64_t mismatches;      /* the core said miss, the executor hit (0 expected) */
+	uint64_t faults;          /* the core faulted on a try (0 expected) */
+	uint64_t traces, refused, refused_by[JN_TVLIW__COUNT];   /* paths lowered / refused */
+	uint64_t hit_cycles, hit_rows, hit_insns, check_cycles;  /* sums; check: failed tries */
+	uint64_t cyc_min, cyc_median, cyc_max;   /* cycles per hit (arrival frames included) */
+	uint32_t rows_min, rows_median, rows_max;   /* VLIW rows per lowered trace */
+	uint32_t insns_median;    /* eBPF instructions per lowered trace */
+	double ipc;               /* instructions per cycle on hits */
+	double mpps;              /* clock / median cycles per hit */
+	double clock_mhz;
+	size_t full_insns, full_rows;   /* the whole entry program compiled (0: refused) */
+};
+int jn_nic_vliw_new(struct jn_xdp *x, const struct jn_nic_vliw_opts *o, struct jn_nic_vliw **out,
+		    char *err, size_t errlen);
+void jn_nic_vliw_free(struct jn_nic_vliw *v);
+int jn_nic_vliw_run(void *arg, const struct jn_trace *t, struct jn_xdp *x, struct jn_trace_pkt *p,
+		    struct jn_xdp_result *res, uint32_t *ops);
+int jn_nic_vliw_stats(const struct jn_nic_vliw *v, struct jn_nic_vliw_stats *out);   /* 0 or -ENOMEM */
+/* The first refusal or simulator fault message, or NULL (owned by v). */
+const char *jn_nic_vliw_note(const struct jn_nic_vliw *v);
+struct json_object *jn_nic_vliw_json(const struct jn_nic_vliw *v);   /* caller owns */
+/* Table 3 for traces lowered to VLIW (nic_vliw_table.c): for each shipped
+ * program standing for one of the paper's (build/progs/<name>.o with
+ * progs/<name>.maps.json, from the repo root), over generated traffic:
+ * the whole program's instructions and rows against the median trace's,
+ * cycles per hit, IPC, Mpps; every packet checked against the interpreter.
+ * 0, or negative errno if a program could not be run or a result differed. */
+int jn_trace_vliw_table(FILE *out, bool json);
 #endif
