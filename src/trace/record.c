@@ -97,10 +97,20 @@ int jn_rec_spec(struct jn_tracer *tr, int32_t ref, uint64_t *val)
 	return rc;
 }
 
-static struct sval scalar(int32_t ref)
+struct sval jn_rec_scalar(int32_t ref)
 {
 	struct sval v = { .kind = SK_SCALAR, .ref = ref };
 	return v;
+}
+#define scalar jn_rec_scalar
+
+int jn_rec_cur_len(struct jn_tracer *tr)
+{
+	int k = jn_tb_const(&tr->b, (uint64_t)(tr->end_off - tr->data_off));
+
+	if (k < 0 || tr->end_abs)
+		return k;
+	return jn_tb_emit(&tr->b, JN_TIR_ALU, 8, tr->len_ref, k, JN_OP_ADD64_X, 0);
 }
 
 /* ---- ALU ---- */
@@ -278,7 +288,10 @@ static int do_jcc(struct jn_tracer *tr, int op, const struct jn_insn *in, bool *
 	if ((cond == JN_TC_EQ || cond == JN_TC_NE) && s.kind == SK_SCALAR &&
 	    tr->b.t->ir[s.ref].op == JN_TIR_KINT && tr->b.cval[s.ref] == 0 && d->kind != SK_MAPPTR) {
 		*taken = cond == JN_TC_NE;
-		if (d->kind == SK_MVAL && tr->b.t->ir[tr->mv[d->obj].base].op != JN_TIR_KINT)
+		/* a found value's pointer is guarded; a reservation's success was
+		 * decided when it was made (rec_reserve) */
+		if (d->kind == SK_MVAL && !tr->mv[d->obj].rbuf &&
+		    tr->b.t->ir[tr->mv[d->obj].base].op != JN_TIR_KINT)
 			return jn_rec_guard(tr, JN_TC_NE, 8, tr->mv[d->obj].base, s.ref);
 		return 0;
 	}
@@ -286,26 +299,41 @@ static int do_jcc(struct jn_tracer *tr, int op, const struct jn_insn *in, bool *
 }
 
 /* ---- calls and exits ---- */
-static int call_local(struct jn_tracer *tr, uint32_t target)
+int jn_rec_enter(struct jn_tracer *tr, uint32_t target, uint32_t ret, const struct frame *loop)
 {
 	struct frame *f;
 	uint32_t fd;
 
 	if (tr->depth + 1 >= JN_VM_MAX_FRAMES)
 		return jn_rec_abort(tr, JN_TRERR_FAULT, "pc %u: call depth", tr->pc);
+	if (target >= tr->n)
+		return jn_rec_abort(tr, JN_TRERR_FAULT, "pc %u: call to pc %u", tr->pc, target);
 	fd = jn_xdp_func_stack(tr->vm, target);
 	if (tr->stack_used + fd > JN_VM_MAX_STACK)
 		return jn_rec_abort(tr, JN_TRERR_FAULT, "pc %u: stack size", tr->pc);
 	f = &tr->frames[tr->depth++];
-	f->ret = tr->pc + 1;
+	if (loop) {
+		*f = *loop;
+		tr->loops++;
+	} else {
+		memset(f, 0, sizeof(*f));
+		memcpy(f->R, tr->R, sizeof(tr->R));
+	}
+	f->ret = ret;
 	f->fd = fd;
-	memcpy(f->R, tr->R, sizeof(tr->R));
+	f->vm = tr->vm;
+	f->ops = tr->ops;
 	tr->R[10].kind = SK_STACK;
 	tr->R[10].off = REC_STACK - (int64_t)(tr->depth) * JN_ISA_STACK;
 	jn_rec_zero_stack(tr, (uint32_t)tr->R[10].off - fd, fd);
 	tr->stack_used += fd;
 	tr->pc = target;
 	return 0;
+}
+
+static int call_local(struct jn_tracer *tr, uint32_t target)
+{
+	return jn_rec_enter(tr, target, tr->pc + 1, NULL);
 }
 
 /* Returns 1 when the program has exited (the trace is complete). */
@@ -322,6 +350,14 @@ static int do_exit(struct jn_tracer *tr)
 		return rc ? rc : -1000;
 	}
 	f = &tr->frames[--tr->depth];
+	if (f->vm != tr->vm) {   /* back from a subprogram that tail-called */
+		tr->vm = f->vm;
+		tr->ops = f->ops;
+		tr->insns = jn_vm_insns(tr->vm);
+		tr->n = (uint32_t)jn_vm_ninsns(tr->vm);
+	}
+	if (f->loop)
+		return jn_rec_loop_return(tr, f);
 	memcpy(tr->R, f->R, sizeof(tr->R));
 	tr->R[0] = r0;
 	tr->stack_used -= f->fd;
@@ -347,6 +383,12 @@ static int do_lddw(struct jn_tracer *tr, int op, const struct jn_insn *in)
 		memset(d, 0, sizeof(*d));
 		d->kind = SK_MAPPTR;
 		d->obj = in->imm;
+		return 0;
+	case JN_OP_LDDW_FUNC:   /* a callback (bpf_loop) */
+		memset(d, 0, sizeof(*d));
+		d->kind = SK_FUNC;
+		d->off = (int64_t)tr->pc + in->imm + 1;
+		d->obj = tr->tail_calls;   /* the program it belongs to */
 		return 0;
 	case JN_OP_LDDW_MAP_IDX_VAL:
 		if ((size_t)(uint32_t)in->imm >= tr->nmaps)
@@ -543,7 +585,8 @@ static int record_start(struct jn_tracer *tr, const uint8_t *pkt, uint32_t len, 
 	jn_rec_mem_reset(tr);
 	memset(tr->updated, 0, tr->nmaps + 1);
 	memset(tr->R, 0, sizeof(tr->R));
-	tr->depth = 0;
+	tr->depth = tr->loops = 0;
+	tr->rb_used = 0;
 	tr->vm = tr->entry;
 	tr->ops = tr->entry_ops;
 	tr->insns = jn_vm_insns(tr->vm);

@@ -7,12 +7,13 @@
 #include "trace_internal.h"
 #include "vm/vm.h"
 
-enum { SK_SCALAR, SK_PKT, SK_PEND, SK_STACK, SK_CTX, SK_MAPPTR, SK_MVAL };
+enum { SK_SCALAR, SK_PKT, SK_PEND, SK_STACK, SK_CTX, SK_MAPPTR, SK_MVAL, SK_FUNC };
 
 /* A register: a scalar (ref into the IR; its concrete value is cval[ref])
  * or a pointer: packet (off from data as it arrived), data_end (off from the
  * end as it arrived), stack (off in run->stack), context, map, map value
- * (obj: mval index). */
+ * (obj: mval index; also a ring buffer reservation), function (off: its pc
+ * in the program running when it was loaded). */
 struct sval {
 	uint8_t kind;
 	int32_t ref;
@@ -36,13 +37,25 @@ struct mval {
 	int32_t base;          /* ref of the value's address (lookup, or constant for global data) */
 	uint32_t size;
 	bool global;
+	bool rbuf;             /* a ring buffer reservation: base is the reserve call */
 	uint8_t *copy;
 	struct sbyte *sh;
 	uint8_t key[64];
 	uint32_t key_size;
 };
 
-struct frame { uint32_t ret; uint32_t fd; struct sval R[JN_ISA_NREGS]; };
+/* A call frame: where to return, the caller's registers and program; a
+ * bpf_loop callback's frame also carries the loop (iteration i of n,
+ * callback pc, its context argument). */
+struct frame {
+	uint32_t ret, fd;
+	struct sval R[JN_ISA_NREGS];
+	struct jn_vm *vm;
+	uint8_t *ops;
+	bool loop;
+	uint32_t loop_i, loop_n, loop_pc;
+	struct sval loop_ctx;
+};
 
 struct jn_tracer {
 	struct jn_xdp *x;
@@ -70,6 +83,8 @@ struct jn_tracer {
 	struct sval R[JN_ISA_NREGS];
 	struct frame frames[JN_VM_MAX_FRAMES];
 	int depth;
+	int loops;                 /* bpf_loop callbacks on the frame stack */
+	uint32_t rb_used;          /* ring buffer reservation bytes, as the helper counts them */
 	uint32_t stack_used;
 	int64_t data_off, end_off, meta_off;
 	bool grown;                /* adjust_tail grew the packet by a constant */
@@ -112,7 +127,22 @@ void jn_rec_zero_stack(struct jn_tracer *tr, uint32_t off, uint32_t len);
 uint8_t *jn_rec_addr(struct jn_tracer *tr, const struct sval *p, int64_t off);
 int jn_rec_global(struct jn_tracer *tr, int map, uint32_t off, struct sval *out);
 
+/* record.c: enter a function at pc target (a bpf-to-bpf call, or a
+ * bpf_loop callback when loop is set: f's loop fields filled by the
+ * caller), returning to ret.  0 or an abort code. */
+int jn_rec_enter(struct jn_tracer *tr, uint32_t target, uint32_t ret, const struct frame *loop);
+struct sval jn_rec_scalar(int32_t ref);
+/* The packet's current length (data_end - data) as a ref, or < 0. */
+int jn_rec_cur_len(struct jn_tracer *tr);
+
 /* record_call.c */
 int jn_rec_helper(struct jn_tracer *tr, int32_t id);
+/* A new call record for helper (its index in t->calls), or -ENOMEM. */
+int jn_rec_new_call(struct jn_tracer *tr, int32_t helper);
+/* record_helpers.c: helpers with their own recording (0, abort code or
+ * -errno); jn_rec_loop_return: a bpf_loop callback returned (frame f
+ * popped): the next iteration, or the loop's result. */
+int jn_rec_other_helper(struct jn_tracer *tr, int32_t id);
+int jn_rec_loop_return(struct jn_tracer *tr, struct frame *f);
 
 #endif

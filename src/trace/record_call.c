@@ -17,13 +17,9 @@
 #include "isa/isa.h"
 #include "record.h"
 
-static struct sval scalar(int32_t ref)
-{
-	struct sval v = { .kind = SK_SCALAR, .ref = ref };
-	return v;
-}
+#define scalar jn_rec_scalar
 
-static int new_call(struct jn_tracer *tr, int32_t helper)
+int jn_rec_new_call(struct jn_tracer *tr, int32_t helper)
 {
 	struct jn_trace *t = tr->b.t;
 
@@ -406,7 +402,7 @@ static int rec_adjust(struct jn_tracer *tr, int32_t id)
 		tr->R[0] = scalar(r);
 		return r < 0 ? r : 0;
 	}
-	if ((c = new_call(tr, id)) < 0)
+	if ((c = jn_rec_new_call(tr, id)) < 0)
 		return c;
 	tr->b.t->calls[c].kind[0] = JN_TA_CTX;
 	if ((rc = val_arg(tr, c, 1, false)))
@@ -569,8 +565,10 @@ static int rec_tail_call(struct jn_tracer *tr)
 	uint64_t target;
 	int r, k, rc;
 
-	if (tr->depth)
-		return jn_rec_abort(tr, JN_TRERR_NYI_TAIL, "pc %u: tail call from a subprogram", tr->pc);
+	/* from a subprogram the target replaces the subprogram's frame and
+	 * returns to its caller (do_exit restores the caller's program) */
+	if (tr->loops)
+		return jn_rec_abort(tr, JN_TRERR_NYI_TAIL, "pc %u: tail call in a bpf_loop callback", tr->pc);
 	if (mp->kind != SK_MAPPTR || jn_map_spec(tr->maps[mp->obj])->type != BPF_MAP_TYPE_PROG_ARRAY ||
 	    ix->kind != SK_SCALAR)
 		return jn_rec_abort(tr, JN_TRERR_FAULT, "pc %u: tail call arguments", tr->pc);
@@ -607,7 +605,8 @@ int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 		{BPF_FUNC_redirect_map, "MVV", true},
 		{BPF_FUNC_map_update_elem, "MKWV", false}, {BPF_FUNC_map_delete_elem, "MK", false},
 		{BPF_FUNC_perf_event_output, "CMVPV", false}, {BPF_FUNC_get_prandom_u32, "", false},
-		{BPF_FUNC_trace_printk, "PVVVV", false},
+		{BPF_FUNC_trace_printk, "PVVVV", false}, {BPF_FUNC_ringbuf_output, "MPVV", false},
+		{BPF_FUNC_map_push_elem, "MWV", false},
 	};
 	int c, rc;
 
@@ -622,14 +621,14 @@ int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		if (known[i].id != id)
 			continue;
-		if ((c = new_call(tr, id)) < 0)
+		if ((c = jn_rec_new_call(tr, id)) < 0)
 			return c;
 		if ((rc = helper_args(tr, c, known[i].shape, known[i].pre)))
 			return rc;
-		if (id == BPF_FUNC_map_update_elem || id == BPF_FUNC_map_delete_elem)
+		if (id == BPF_FUNC_map_update_elem || id == BPF_FUNC_map_delete_elem ||
+		    id == BPF_FUNC_map_push_elem)
 			tr->updated[tr->R[1].obj] = true;
 		return emit_call(tr, c, known[i].pre);
 	}
-	return jn_rec_abort(tr, JN_TRERR_NYI_HELPER, "pc %u: helper %d (%s)", tr->pc, id,
-			    jn_obj_helper_name(id) ? jn_obj_helper_name(id) : "?");
+	return jn_rec_other_helper(tr, id);
 }

@@ -91,6 +91,9 @@ static int orig(struct jn_tracer *tr, int kind, int obj, int64_t off, unsigned n
 		memcpy(&v, tr->frame + JN_XDP_HEADROOM + off, n);
 		return jn_tb_emit(b, JN_TIR_PLOAD, (uint8_t)n, -1, -1, off, v);
 	}
+	if (tr->mv[obj].rbuf)   /* reserved bytes hold whatever the buffer held */
+		return -(1000 + jn_rec_abort(tr, JN_TRERR_RB_READ, "pc %u: reservation byte %lld", tr->pc,
+					     (long long)off));
 	memcpy(&v, tr->mv[obj].copy + off, n);
 	return jn_tb_emit(b, JN_TIR_MLOAD, (uint8_t)n, tr->mv[obj].base, tr->mv[obj].map, off, v);
 }

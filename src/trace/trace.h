@@ -35,7 +35,7 @@
 	TREDEF(TOOLONG,    "path longer than the trace limit") \
 	TREDEF(NYI_INSN,   "instruction not supported in traces") \
 	TREDEF(NYI_HELPER, "helper not supported in traces") \
-	TREDEF(NYI_TAIL,   "tail call from a subprogram") \
+	TREDEF(NYI_TAIL,   "tail call in a bpf_loop callback") \
 	TREDEF(NYI_MAP,    "map type not supported in traces") \
 	TREDEF(PTR_ARITH,  "unsupported arithmetic or comparison on a pointer") \
 	TREDEF(PTR_STORE,  "pointer stored outside the stack") \
@@ -46,7 +46,8 @@
 	TREDEF(META_MOVE,  "adjust_head with metadata in front of the packet") \
 	TREDEF(TAIL_GROW,  "load beyond the packet after adjust_tail grew it") \
 	TREDEF(STACK,      "stack access the tracer cannot follow") \
-	TREDEF(ALIAS,      "two lookups alias in a way traces cannot express")
+	TREDEF(ALIAS,      "two lookups alias in a way traces cannot express") \
+	TREDEF(RB_READ,    "read of ring buffer bytes the packet did not write")
 
 enum jn_trace_err {
 #define TREDEF(n, m) JN_TRERR_##n,

@@ -335,6 +335,7 @@ int jn_vm_call_local(struct jn_vm_run *run, uint32_t pc, uint32_t target, uint64
 	run->stack_used += fd;
 	run->depth = depth + 1;
 	rc = interp(run, C, target, depth + 1);
+	run->vm = vm;   /* a tail call in the callee replaced its frame only: the caller's code goes on */
 	run->depth = depth;
 	run->stack_used -= fd;
 	R[0] = C[0];

@@ -23,6 +23,7 @@ enum {
 	JN_XDP_MAX_DATA = JN_XDP_FRAME_SZ - JN_XDP_HEADROOM - JN_XDP_TAILROOM,
 	JN_XDP_FRAME_HDR = 40,            /* sizeof(struct xdp_frame): head can't move below */
 	JN_XDP_MIN_LEN = 14,              /* ETH_HLEN: shorter packets are refused */
+	JN_XDP_SCRATCH_SZ = 65536,        /* bytes of ring buffer reservations per packet */
 };
 
 /* Helpers whose results are not repeatable (bits of jn_xdp_result.nondet). */
@@ -90,6 +91,10 @@ int jn_xdp_map_index(const struct jn_xdp *x, uint64_t ptr);
 /* Stack bytes the function starting at pc uses (zeroed at its entry). */
 uint32_t jn_xdp_func_stack(const struct jn_vm *vm, uint32_t pc);
 
+/* The routes the maps file gave (bpf_fib_lookup's table; *n of them, owned
+ * by x), and the MTU bpf_fib_lookup and bpf_check_mtu see on ifindex. */
+const struct jn_fib_route *jn_xdp_routes(const struct jn_xdp *x, size_t *n);
+uint32_t jn_xdp_iface_mtu(const struct jn_xdp *x, uint32_t ifindex);
 size_t jn_xdp_nmaps(const struct jn_xdp *x);
 struct jn_map *jn_xdp_map(struct jn_xdp *x, size_t i);
 /* {"<name>": <jn_map_dump_json>, ...} for every map; caller owns. */

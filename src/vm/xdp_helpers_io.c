@@ -184,12 +184,18 @@ static bool prefix_match(const uint8_t *a, const uint8_t *b, int plen)
 	return !rest || ((a[full] ^ b[full]) & (0xff << (8 - rest))) == 0;
 }
 
-static uint32_t iface_mtu(const struct jn_xdp *x, uint32_t ifindex)
+uint32_t jn_xdp_iface_mtu(const struct jn_xdp *x, uint32_t ifindex)
 {
 	for (size_t i = 0; i < x->n_ifaces; i++)
 		if (x->ifaces[i].ifindex == ifindex)
 			return x->ifaces[i].mtu;
 	return ifindex == 1 ? 65536 : 1500;   /* ifindex 1 is lo, what the oracle runs on */
+}
+
+const struct jn_fib_route *jn_xdp_routes(const struct jn_xdp *x, size_t *n)
+{
+	*n = x->n_routes;
+	return x->routes;
 }
 
 HELPER(fib_lookup)
@@ -218,7 +224,7 @@ HELPER(fib_lookup)
 	if (best->has_gw)
 		memcpy(p->family == AF_INET ? (void *)&p->ipv4_dst : (void *)p->ipv6_dst, best->gw,
 		       p->family == AF_INET ? 4 : 16);
-	p->mtu_result = (uint16_t)iface_mtu(x, best->ifindex);
+	p->mtu_result = (uint16_t)jn_xdp_iface_mtu(x, best->ifindex);
 	return BPF_FIB_LKUP_RET_SUCCESS;
 }
 
@@ -227,7 +233,7 @@ HELPER(check_mtu)
 	struct jn_xdp *x = X(run);
 	uint32_t *mtu_len = arg_mem(run, a3, 4, true, "check_mtu mtu_len");
 	uint32_t ifindex = a2 ? (uint32_t)a2 : x->ingress_ifindex;
-	uint32_t mtu = iface_mtu(x, ifindex);
+	uint32_t mtu = jn_xdp_iface_mtu(x, ifindex);
 	int64_t len;
 
 	if (!mtu_len)

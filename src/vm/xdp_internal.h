@@ -4,7 +4,7 @@
 
 #include "vm/xdp.h"
 
-enum { JN_XDP_SCRATCH = 65536 };
+enum { JN_XDP_SCRATCH = JN_XDP_SCRATCH_SZ };
 
 struct jn_xdp {
 	const struct jn_obj *obj;

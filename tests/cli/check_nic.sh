@@ -61,6 +61,15 @@ for c in $CAPS; do
 	check build/tests/objs/helpers.o tests/maps/helpers.maps.json "$c" --prog xdp_helpers --engine nic --cache 2 --policy lfu
 done
 
+# helpers the recorder expresses, against the kernel (bpf_loop, queue and stack
+# pushes, spin locks, tail calls from subprograms; fib_lookup's routes and the
+# interfaces' MTUs are not the kernel's, the kernel's ring buffer fills up)
+for prog in h_loop h_queue h_subtail h_subtail_call; do
+	for c in $P/tcpreplay_test.pcap "$T/internet.pcap"; do
+		check build/tests/objs/trace_helpers.o tests/maps/trace_helpers.maps.json "$c" --prog $prog --engine all --cache 2
+	done
+done
+
 # the NIC engine is reported with its cache figures; the traces were used
 $J check build/progs/router_ipv4.o "$T/internet.pcap" --maps progs/router_ipv4.maps.json --engine all --cache 16 --json > "$T/c.json"
 hits=$(tr -d ' \n' < "$T/c.json" | sed -n 's/.*"nic":{[^}]*"hits":\([0-9]*\).*/\1/p')

@@ -314,7 +314,7 @@ static void test_error_table_names_and_parses_every_reason(void **state)
 {
 	(void)state;
 	assert_string_equal(jn_trace_err_name(JN_TRERR_NYI_HELPER), "NYI_HELPER");
-	assert_string_equal(jn_trace_err_msg(JN_TRERR_NYI_TAIL), "tail call from a subprogram");
+	assert_string_equal(jn_trace_err_msg(JN_TRERR_NYI_TAIL), "tail call in a bpf_loop callback");
 	for (int e = 0; e < JN_TRERR__COUNT; e++)
 		assert_int_equal(jn_trace_err_parse(jn_trace_err_name(e)), e);
 	assert_int_equal(jn_trace_err_parse("NOPE"), -1);

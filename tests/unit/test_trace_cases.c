@@ -61,15 +61,31 @@ static int teardown(void **state)
 }
 
 /* NIC equals interpreter at two sizes; returns the LRU run's statistics. */
-static struct jn_nic_stats check(const char *entry)
+static struct jn_nic_stats check_in(const char *obj, const char *maps, const char *entry)
 {
 	struct eq_stats es = {0}, es2 = {0};
 
-	equiv(OBJ, entry, MAPS, &traffic, 2, JN_POL_LRU, &es);
-	equiv(OBJ, entry, MAPS, &traffic, 5, JN_POL_RANDOM, &es2);
+	equiv(obj, entry, maps, &traffic, 2, JN_POL_LRU, &es);
+	equiv(obj, entry, maps, &traffic, 5, JN_POL_RANDOM, &es2);
 	assert_int_equal(es.mismatches + es2.mismatches, 0);
 	assert_int_equal(es.maps_differ + es2.maps_differ, 0);
 	return es.nic;
+}
+
+static struct jn_nic_stats check(const char *entry)
+{
+	return check_in(OBJ, MAPS, entry);
+}
+
+static void expect_traced_in(const char *obj, const char *maps, const char *entry, uint64_t min_hits)
+{
+	struct jn_nic_stats st = check_in(obj, maps, entry);
+
+	print_message("%-16s %llu hits, %llu paths, %llu aborts\n", entry, (unsigned long long)st.hits,
+		      (unsigned long long)st.distinct_paths, (unsigned long long)st.aborts);
+	assert_int_equal(st.aborts, 0);
+	assert_true(st.hits > 0);
+	assert_true(st.hits >= min_hits);
 }
 
 static void expect_traced(const char *entry, uint64_t min_hits)
@@ -257,6 +273,78 @@ static void test_tail_calls_are_followed(void **state)
 	inst_close(&in);
 }
 
+/* ---- helpers the recorder expresses (tests/objs/trace_helpers.bpf.c) ---- */
+#define HOBJ "build/tests/objs/trace_helpers.o"
+#define HMAPS "tests/maps/trace_helpers.maps.json"
+
+/* Unrolled for the count the packet gives, each callback's return guarded. */
+static void test_bpf_loop_is_unrolled(void **state)
+{
+	(void)state;
+	expect_traced_in(HOBJ, HMAPS, "h_loop", traffic.n / 2);
+}
+
+/* The MTU is configuration: the outcome is a guard on the length. */
+static void test_check_mtu_is_a_length_guard(void **state)
+{
+	(void)state;
+	expect_traced_in(HOBJ, HMAPS, "h_mtu", traffic.n / 4);
+}
+
+/* The chosen route (and every route that would beat it not matching) is
+ * guarded; the results are constants. */
+static void test_fib_lookup_guards_the_route(void **state)
+{
+	struct inst in;
+	struct jn_tracer *tr;
+	struct jn_trace *t;
+	uint8_t pkt[60] = {0};
+	char err[256];
+	(void)state;
+
+	expect_traced_in(HOBJ, HMAPS, "h_fib", traffic.n / 4);
+	assert_int_equal(inst_open(&in, HOBJ, "h_fib", HMAPS), 0);
+	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
+	pkt[12] = 0x08;
+	pkt[14] = 0x45;
+	memcpy(pkt + 30, "\xc0\xa8\x02\x90", 4);   /* 192.168.2.144: the /25 beats the /22 */
+	assert_int_equal(jn_trace_record(tr, pkt, sizeof(pkt), 0, &t, err, sizeof(err)), 0);
+	assert_non_null(strstr(jn_trace_cond(t), "(le(pkt[30:4]) & 0x80ffffff) == 0x8002a8c0"));
+	assert_null(strstr(jn_trace_cond(t), "0xfcffff"));   /* the /22 cannot beat it: no guard */
+	jn_trace_free(t);
+	jn_tracer_free(tr);
+	inst_close(&in);
+}
+
+static void test_queue_stack_pushes_and_spin_locks(void **state)
+{
+	(void)state;
+	expect_traced_in(HOBJ, HMAPS, "h_queue", traffic.n / 2);
+}
+
+/* Reservations written, submitted or discarded, and ringbuf_output: the
+ * same events as the interpreter's, byte for byte. */
+static void test_ringbuf_reservations_are_effects(void **state)
+{
+	(void)state;
+	expect_traced_in(HOBJ, HMAPS, "h_ringbuf", traffic.n / 2);
+	same_output(HOBJ, "h_ringbuf", HMAPS, true);
+}
+
+static void test_tail_call_from_a_subprogram_returns_to_its_caller(void **state)
+{
+	(void)state;
+	expect_traced_in(HOBJ, HMAPS, "h_subtail", traffic.n / 2);
+}
+
+/* After the subprogram's tail call its caller goes on in its own program
+ * (a bpf-to-bpf call there runs the caller's subprogram). */
+static void test_calls_after_a_subprograms_tail_call(void **state)
+{
+	(void)state;
+	expect_traced_in(HOBJ, HMAPS, "h_subtail_call", traffic.n / 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +360,13 @@ int main(void)
 		cmocka_unit_test(test_branch_on_random_number_aborts),
 		cmocka_unit_test(test_lookup_after_update_aborts),
 		cmocka_unit_test(test_tail_calls_are_followed),
+		cmocka_unit_test(test_bpf_loop_is_unrolled),
+		cmocka_unit_test(test_check_mtu_is_a_length_guard),
+		cmocka_unit_test(test_fib_lookup_guards_the_route),
+		cmocka_unit_test(test_queue_stack_pushes_and_spin_locks),
+		cmocka_unit_test(test_ringbuf_reservations_are_effects),
+		cmocka_unit_test(test_tail_call_from_a_subprogram_returns_to_its_caller),
+		cmocka_unit_test(test_calls_after_a_subprograms_tail_call),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
