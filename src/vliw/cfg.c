@@ -555,6 +555,23 @@ enum jn_vliw_region jn_vliw_region(const struct xfn *f, size_t i, uint8_t reg)
 	}
 }
 
+bool jn_vliw_regions_apart(enum jn_vliw_region a, enum jn_vliw_region b)
+{
+	return a != b && a != RG_UNK && b != RG_UNK && a != RG_NONSTACK && b != RG_NONSTACK;
+}
+
+bool jn_vliw_apart(const struct xfn *f, size_t i, uint8_t reg, int64_t off, unsigned sz, size_t i2,
+		   uint8_t reg2, int64_t off2, unsigned sz2)
+{
+	const struct absval *a = &f->av[i * NR + reg], *b = &f->av[i2 * NR + reg2];
+
+	if (a->kind == b->kind && (a->kind == AK_PKT || a->kind == AK_STACK)) {
+		int64_t x = a->v + off, y = b->v + off2;
+		return x + (int64_t)sz <= y || y + (int64_t)sz2 <= x;
+	}
+	return jn_vliw_regions_apart(jn_vliw_region(f, i, reg), jn_vliw_region(f, i2, reg2));
+}
+
 bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen)
 {
 	const struct xin *in = &f->code[i];

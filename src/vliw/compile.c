@@ -9,6 +9,7 @@
  *   copy       pass_copy.c (then dead-code removal)
  *   ldcomb     pass_ldcomb.c (repeated until nothing changes)
  *   alu3       pass_alu3.c (repeated until nothing changes)
+ *   spill      pass_spill.c
  *   ld6        pass_ld6.c
  *   rename     pass_rename.c
  *   schedule   sched.c
@@ -36,7 +37,7 @@ const char *const jn_vliw_pass_help[JN_VLIW_NPASSES] = {
 
 static int (*const pass_fn[JN_VLIW_NPASSES])(struct xfn *) = {
 	jn_vliw_pass_zero, jn_vliw_pass_bounds, jn_vliw_pass_exit, jn_vliw_pass_copy, jn_vliw_pass_ldcomb,
-	jn_vliw_pass_alu3, jn_vliw_pass_ld6, jn_vliw_pass_rename,
+	jn_vliw_pass_alu3, jn_vliw_pass_spill, jn_vliw_pass_ld6, jn_vliw_pass_rename,
 };
 
 static int refuse(enum jn_op op, size_t pc, char *err, size_t errlen)

@@ -13,7 +13,9 @@
  * "rD &= rS (rS = M); rD >>= S" becomes "rD >>= S; rD &= M >> S" when M >> S
  * fits an immediate, so "rD = rX; rD >>= S" then fuses into one instruction
  * and the lddw of M goes with dead-code removal.  "wD = wD" and "rD &= K"
- * go when the value surely fits already (cfg.c's widths of numbers). */
+ * go when the value surely fits already (cfg.c's widths of numbers), and
+ * "rD >>= S; rD &= 2^(32-S) - 1" (a u32 field of a 64-bit value, jhash's
+ * "x >> 13 & 0x7ffff") becomes the 32-bit shift "wD >>= S". */
 #include "vliw_internal.h"
 
 static bool const_src(const struct xfn *f, size_t i, int64_t *c)
@@ -119,6 +121,26 @@ static bool mask_shift(struct xfn *f, size_t i)
 	return true;
 }
 
+/* rD >>= S (or rD = rS >> S); rD &= 2^(32-S) - 1  ->  wD >>= S (wD = wS >> S):
+ * a 32-bit shift keeps exactly bits S..31. */
+static bool shift_mask(struct xfn *f, size_t i)
+{
+	struct xin *a = &f->code[i];
+
+	if (a->del || (a->op != JN_OP_RSH64_K && a->op != JN_XOP_RSH3_64) || a->imm < 1 || a->imm > 31)
+		return false;
+	long j = next_touch(f, i, (uint16_t)(1u << a->dst), 0);
+	if (j < 0)
+		return false;
+	struct xin *b = &f->code[j];
+	if ((b->op != JN_OP_AND64_K && b->op != JN_OP_AND32_K) || b->dst != a->dst ||
+	    (uint32_t)b->imm != (1u << (32 - a->imm)) - 1)
+		return false;
+	a->op = a->op == JN_OP_RSH64_K ? JN_OP_RSH32_K : JN_XOP_RSH3_32;
+	b->del = 1;
+	return true;
+}
+
 static int fused(int op)
 {
 	switch (op) {
@@ -170,7 +192,7 @@ int jn_vliw_pass_alu3(struct xfn *f)
 	int n = 0;
 
 	for (size_t i = 0; i < f->n; i++)
-		n += no_op(f, i) || mask_shift(f, i) || to_imm(f, i);
+		n += no_op(f, i) || mask_shift(f, i) || shift_mask(f, i) || to_imm(f, i);
 	for (size_t i = 0; i + 1 < f->n; i++) {
 		int z = zext(f, i);
 		if (z) {

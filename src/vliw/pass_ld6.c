@@ -32,26 +32,6 @@
 
 enum { WIN = 48 };
 
-static bool known_apart(enum jn_vliw_region a, enum jn_vliw_region b)
-{
-	return a != b && a != RG_UNK && b != RG_UNK && a != RG_NONSTACK && b != RG_NONSTACK;
-}
-
-/* Can [reg + off, +sz) before insn i and [reg2 + off2, +sz2) before insn i2
- * never overlap?  Known different memories, or packet (stack) ranges at
- * known offsets from data (r10) that are disjoint. */
-static bool apart(const struct xfn *f, size_t i, uint8_t reg, int64_t off, unsigned sz, size_t i2,
-		  uint8_t reg2, int64_t off2, unsigned sz2)
-{
-	const struct absval *a = &f->av[i * JN_ISA_NREGS + reg], *b = &f->av[i2 * JN_ISA_NREGS + reg2];
-
-	if (a->kind == b->kind && (a->kind == AK_PKT || a->kind == AK_STACK)) {
-		int64_t x = a->v + off, y = b->v + off2;
-		return x + (int64_t)sz <= y || y + (int64_t)sz2 <= x;
-	}
-	return known_apart(jn_vliw_region(f, i, reg), jn_vliw_region(f, i2, reg2));
-}
-
 /* The store that is the only reader of the byte load at i, or 0. */
 static size_t only_store(const struct xfn *f, size_t i, size_t end)
 {
@@ -140,7 +120,7 @@ static int try_bytes(struct xfn *f, size_t i)
 		return 0;   /* (the last load may overwrite its own base) */
 	enum jn_vliw_region rb = jn_vliw_region(f, smin, B);
 	int32_t la = base, sb = base + delta;
-	bool sep = A == B ? (la + 6 <= sb || sb + 6 <= la) : apart(f, i, A, la, 6, smin, B, sb, 6);
+	bool sep = A == B ? (la + 6 <= sb || sb + 6 <= la) : jn_vliw_apart(f, i, A, la, 6, smin, B, sb, 6);
 	bool safe = true;   /* no byte load can fault */
 	for (int k = 0; k < 6; k++)
 		safe &= jn_vliw_load_safe(f, ld[k], f->minlen[ld[k]]);
@@ -157,12 +137,12 @@ static int try_bytes(struct xfn *f, size_t i)
 		if (jn_vliw_defs(in) & (1u << A | 1u << B))
 			return 0;
 		if (j > i && j < lmax && jn_vliw_is_store(in) &&
-		    (!safe || !apart(f, j, in->dst, in->off, jn_vliw_msize(in), i, A, la, 6)))
+		    (!safe || !jn_vliw_apart(f, j, in->dst, in->off, jn_vliw_msize(in), i, A, la, 6)))
 			return 0;
 		if (j > lmax && j < smax && ((jn_vliw_uses(in) | jn_vliw_defs(in)) & (1u << t)))
 			return 0;
 		if (j > smin && j < smax && (jn_vliw_is_load(in) || jn_vliw_is_store(in)) &&
-		    !known_apart(jn_vliw_region(f, j, jn_vliw_is_load(in) ? in->src : in->dst), rb))
+		    !jn_vliw_regions_apart(jn_vliw_region(f, j, jn_vliw_is_load(in) ? in->src : in->dst), rb))
 			return 0;
 	}
 	for (int k = 0; k < 6; k++) {

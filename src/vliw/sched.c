@@ -7,8 +7,8 @@
  *   - the data dependencies (registers, and memory: stack bytes by offset
  *     from r10, packet bytes by offset from data, maps and the rest as one
  *     region, each also as a whole when the offset is unknown; a helper
- *     call reads and
- *     writes all memory and its arguments r1-r5 are its inputs):
+ *     call reads and writes all memory -- a map lookup only reads its key,
+ *     time or random nothing -- and its arguments r1-r5 are its inputs):
  *     read-after-write and write-after-write need a later row, a write may
  *     share the row of an earlier read (a row reads every operand at fetch,
  *     before any lane commits) -- Bernstein's conditions between the lanes
@@ -225,6 +225,26 @@ static void touch_bytes(struct touch *t, int sp, int64_t a, unsigned sz, int32_t
 	t->hi[sp] = (int32_t)(a + sz);
 }
 
+/* Memory a helper call touches: the ones that only read (writing_call)
+ * read what their pointer arguments point to -- map lookup its key, from
+ * the key's first byte to the top of the stack when the key is on the
+ * stack; time, random, cpu id, redirect and redirect_map read nothing the
+ * program can write.  Every other call: all memory. */
+static void call_region(const struct xfn *f, size_t i, struct touch *t)
+{
+	const struct xin *in = &f->code[i];
+	const struct absval *key = &f->av[i * NR + 2];
+
+	if (!in->anyhelper && (in->imm == 5 || in->imm == 7 || in->imm == 8 || in->imm == 23 || in->imm == 51))
+		return;
+	if (!in->anyhelper && in->imm == 1 && key->kind == AK_STACK && key->v >= -SB && key->v < 0) {
+		touch_bytes(t, SP_STACK, SB + key->v, (unsigned)-key->v, SB);
+		return;
+	}
+	for (int k = 0; k < NSP; k++)
+		touch_all(t, k);
+}
+
 static void region(struct sched *s, const struct xfn *f, size_t i, struct touch *t)
 {
 	const struct xin *in = &f->code[i];
@@ -234,8 +254,7 @@ static void region(struct sched *s, const struct xfn *f, size_t i, struct touch 
 
 	memset(t, 0, sizeof(*t));
 	if (xform(in) == XF_CALL) {
-		for (int k = 0; k < NSP; k++)
-			touch_all(t, k);
+		call_region(f, i, t);
 		return;
 	}
 	switch (jn_vliw_region(f, i, base)) {

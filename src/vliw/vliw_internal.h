@@ -82,6 +82,13 @@ int jn_vliw_compact(struct xfn *f);
 size_t jn_vliw_dce(struct xfn *f);
 /* Does reg hold r10 + *off before insn i? */
 bool jn_vliw_base_is_stack(const struct xfn *f, size_t i, uint8_t reg, int64_t *off);
+/* Are the two memories surely different (neither unknown)? */
+bool jn_vliw_regions_apart(enum jn_vliw_region a, enum jn_vliw_region b);
+/* Can [reg + off, +sz) before insn i and [reg2 + off2, +sz2) before insn i2
+ * never overlap?  Known different memories, or packet (stack) ranges at
+ * known offsets from data (r10) that are disjoint. */
+bool jn_vliw_apart(const struct xfn *f, size_t i, uint8_t reg, int64_t off, unsigned sz, size_t i2,
+		   uint8_t reg2, int64_t off2, unsigned sz2);
 /* Can the load at i never fault wherever the packet has at least minlen
  * bytes (stack slots in range, context fields, packet bytes below minlen)? */
 bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen);
@@ -104,6 +111,7 @@ int jn_vliw_pass_bounds(struct xfn *f);
 int jn_vliw_pass_copy(struct xfn *f);
 int jn_vliw_pass_ldcomb(struct xfn *f);
 int jn_vliw_pass_alu3(struct xfn *f);
+int jn_vliw_pass_spill(struct xfn *f);
 int jn_vliw_pass_ld6(struct xfn *f);
 int jn_vliw_pass_rename(struct xfn *f);
 

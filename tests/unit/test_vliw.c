@@ -647,7 +647,7 @@ static void row_saving_rewrites_equal_interpreter(void **state)
 	p = compile_text("r4 = 7\n*(u32 *)(r10 - 4) = r4\nr5 = 0xffff0000 ll\nr6 = r1\nr6 &= r5\n"
 			 "r6 >>= 16\nr0 = *(u32 *)(r10 - 4)\nr7 = 3\nr0 += r7\nr0 += r6\nexit\n", 4,
 			 JN_VLIW_ALL_PASSES);
-	assert_true(has_op(p, JN_OP_STW) && has_op(p, JN_XOP_RSH3_64) && !has_op(p, JN_OP_LDDW));
+	assert_true(has_op(p, JN_OP_STW) && has_op(p, JN_XOP_RSH3_32) && !has_op(p, JN_OP_LDDW));
 	jn_vliw_free(p);
 	crafted_equal(CTX "r4 = 7\n*(u32 *)(r10 - 4) = r4\nr5 = 0xffff0000 ll\nr6 = r2\nr6 -= r1\n"
 		      "r6 <<= 13\nr6 &= r5\nr6 >>= 16\nr0 = *(u32 *)(r10 - 4)\nr7 = 3\nr0 += r7\n"
@@ -667,6 +667,29 @@ static void row_saving_rewrites_equal_interpreter(void **state)
 			 "out:\n*(u8 *)(r1 + 0) = 9\nr0 = 1\nexit\n", o);
 		crafted_equal(text, JN_VLIW_ALL_PASSES);
 	}
+	/* spilled loads reloaded from the packet, the spills gone; a store
+	 * over the loaded byte keeps its reload from the stack */
+	static const char *const spill = CTX "if r3 > r2 goto out\nr4 = *(u8 *)(r1 + 20)\n"
+		"*(u64 *)(r10 - 8) = r4\nr5 = *(u16 *)(r1 + 22)\n*(u64 *)(r10 - 16) = r5\n"
+		"*(u8 *)(r1 + %d) = 7\nr6 = *(u64 *)(r10 - 8)\nr7 = *(u64 *)(r10 - 16)\nr0 = r6\n"
+		"r0 += r7\nr0 &= 3\nexit\nout:\n*(u8 *)(r1 + 0) = 9\nr0 = 1\nexit\n";
+	snprintf(text, sizeof(text), spill, 0);
+	p = compile_text(text, 4, JN_VLIW_ALL_PASSES);
+	assert_false(has_op(p, JN_OP_STXDW) || has_op(p, JN_OP_LDXDW));
+	jn_vliw_free(p);
+	crafted_equal(text, JN_VLIW_ALL_PASSES);
+	snprintf(text, sizeof(text), spill, 20);
+	p = compile_text(text, 4, JN_VLIW_ALL_PASSES);
+	assert_true(has_op(p, JN_OP_STXDW) && has_op(p, JN_OP_LDXDW));
+	jn_vliw_free(p);
+	crafted_equal(text, JN_VLIW_ALL_PASSES);
+	/* a u32 field of a 64-bit value: one 32-bit shift */
+	p = compile_text("r2 = r1\nr2 *= 7\nr0 = r2\nr0 >>= 13\nr0 &= 0x7ffff\nr0 ^= r2\nexit\n", 4,
+			 JN_VLIW_ALL_PASSES);
+	assert_true(has_op(p, JN_XOP_RSH3_32) && !has_op(p, JN_OP_AND64_K));
+	jn_vliw_free(p);
+	crafted_equal(CTX "r4 = r2\nr4 -= r1\nr4 *= 0x1234567\nr0 = r4\nr0 >>= 13\nr0 &= 0x7ffff\nr0 ^= r4\n"
+		      "r0 &= 3\nexit\n", JN_VLIW_ALL_PASSES);
 	for (unsigned k = 0; k <= JN_VLIW_NPASSES; k++)
 		crafted_equal(joins, k == JN_VLIW_NPASSES ? JN_VLIW_ALL_PASSES : 1u << k);
 	assert_true(crafted_equal(joins, JN_VLIW_ALL_PASSES) < crafted_equal(joins, 0));
