@@ -62,6 +62,9 @@ struct lw {
 	int memlo;                 /* lowest stack byte a helper reads (r10-relative), 0 none */
 	int64_t lo, hi;            /* length interval */
 	uint32_t vctx, vdata;      /* the context pointer, the packet as it arrived */
+	uint32_t *first2;          /* order(): first phase-2 reader (IR index + 1) */
+	uint8_t *used1;            /* order(): read in phase 1 */
+	bool cur2, lru;            /* order(): ...; the trace looks up an LRU map */
 	int reason;
 	char *err;
 	size_t errlen;
@@ -668,46 +671,171 @@ static void use(struct lw *w, int32_t v, uint32_t p)
 		w->last[v] = p;
 }
 
-/* Every value the instruction at position p reads. */
-static void uses(struct lw *w, int32_t e, uint32_t p)
+/* f(w, v, p) for every value v the instruction e (at position p) reads. */
+typedef void use_fn(struct lw *w, int32_t v, uint32_t p);
+static void uses(struct lw *w, int32_t e, uint32_t p, use_fn *f)
 {
 	const struct jn_trace *t = w->t;
 	const struct jn_tins *in;
 
 	if (e == RETCHK) {
-		use(w, t->ir[t->n - 1].a, p);
+		f(w, t->ir[t->n - 1].a, p);
 		return;
 	}
 	in = &t->ir[e];
 	switch (in->op) {
-	case JN_TIR_LEN: use(w, (int32_t)w->vctx, p); use(w, (int32_t)w->vdata, p); break;
-	case JN_TIR_PLOAD: use(w, (int32_t)w->vdata, p); break;
-	case JN_TIR_PSTORE: use(w, (int32_t)w->vdata, p); use(w, in->a, p); break;
-	case JN_TIR_CTXF: use(w, (int32_t)w->vctx, p); break;
-	case JN_TIR_ALU: use(w, in->a, p); use(w, in->b, p); break;
-	case JN_TIR_MLOAD: case JN_TIR_RET: use(w, in->a, p); break;
-	case JN_TIR_GUARD: case JN_TIR_MSTORE: use(w, in->a, p); use(w, in->b, p); break;
+	case JN_TIR_LEN: f(w, (int32_t)w->vctx, p); f(w, (int32_t)w->vdata, p); break;
+	case JN_TIR_PLOAD: f(w, (int32_t)w->vdata, p); break;
+	case JN_TIR_PSTORE: f(w, (int32_t)w->vdata, p); f(w, in->a, p); break;
+	case JN_TIR_CTXF: f(w, (int32_t)w->vctx, p); break;
+	case JN_TIR_ALU: f(w, in->a, p); f(w, in->b, p); break;
+	case JN_TIR_MLOAD: case JN_TIR_RET: f(w, in->a, p); break;
+	case JN_TIR_GUARD: case JN_TIR_MSTORE: f(w, in->a, p); f(w, in->b, p); break;
 	case JN_TIR_LOOKUP:
 		for (int32_t c = in->a; c < in->a + in->b; c++)
-			use(w, t->chunks[c], p);
+			f(w, t->chunks[c], p);
 		break;
 	case JN_TIR_CALL: case JN_TIR_ECALL: {
 		const struct jn_tcall *c = &t->calls[in->k];
 		for (uint32_t k = 0; k < c->nmem; k++)
-			use(w, t->mems[c->mem0 + k].ref, p);
+			f(w, t->mems[c->mem0 + k].ref, p);
 		for (int a = 0; a < 5; a++) {
 			if (c->kind[a] == JN_TA_VAL)
-				use(w, (int32_t)c->val[a], p);
+				f(w, (int32_t)c->val[a], p);
 			else if (c->kind[a] == JN_TA_PKT)
-				use(w, (int32_t)w->vdata, p);
+				f(w, (int32_t)w->vdata, p);
 			else if (c->kind[a] == JN_TA_CTX)
-				use(w, (int32_t)w->vctx, p);
+				f(w, (int32_t)w->vctx, p);
 		}
 		break;
 	}
 	default:
 		break;
 	}
+}
+
+/* Users of each value: the first phase-2 one (IR index + 1), any in phase 1. */
+static void mark_user(struct lw *w, int32_t v, uint32_t p)
+{
+	if (v < 0 || is_const(w, v) || (uint32_t)v >= w->t->n)
+		return;
+	if (!w->cur2)
+		w->used1[v] = 1;
+	else if (!w->first2[v])
+		w->first2[v] = p;
+}
+
+/* A phase-1 load read by phase 2 alone may wait for its first reader if
+ * nothing before that can change the bytes it reads. */
+static bool sinkable(const struct lw *w, uint32_t i)
+{
+	const struct jn_trace *t = w->t;
+	const struct jn_tins *in = &t->ir[i];
+
+	if ((in->op != JN_TIR_PLOAD && in->op != JN_TIR_MLOAD) || w->used1[i] || !w->first2[i] ||
+	    t->n > 4096)   /* the check is quadratic */
+		return false;
+	for (uint32_t j = 0; j + 1 < w->first2[i]; j++) {
+		const struct jn_tins *s = &t->ir[j];
+		if (!phase2(s) || s->op == JN_TIR_KINT)
+			continue;
+		if (s->op == JN_TIR_ECALL)
+			return false;
+		if (s->op == JN_TIR_PSTORE && in->op == JN_TIR_PLOAD && s->k < in->k + in->sz &&
+		    in->k < s->k + s->sz)
+			return false;
+		if (s->op == JN_TIR_MSTORE && in->op == JN_TIR_MLOAD &&
+		    (t->ir[s->a].op != JN_TIR_LOOKUP || t->ir[s->a].k == in->b) &&
+		    (s->a != in->a || (s->k < in->k + in->sz && in->k < s->k + s->sz)))
+			return false;
+	}
+	return true;
+}
+
+/* Pure and safe to run before any guard: packet and context reads (the
+ * length check comes first), arithmetic, fixed lookups and their loads;
+ * and the guards on those alone, unless the trace looks up an LRU map
+ * (a failed try then touches the same entries as the executor's). */
+static bool hoistable(const struct lw *w, const uint8_t *h, uint32_t i)
+{
+	const struct jn_tins *in = &w->t->ir[i];
+#define OK(v) ((v) < 0 || is_const(w, v) || h[v])
+	switch (in->op) {
+	case JN_TIR_PLOAD: case JN_TIR_CTXF: case JN_TIR_LEN: return true;
+	case JN_TIR_ALU: return OK(in->a) && OK(in->b);
+	case JN_TIR_LOOKUP: return fixed_lookup(w->t, (int32_t)i);
+	case JN_TIR_MLOAD: return fixed_lookup(w->t, in->a) && OK(in->a);
+	case JN_TIR_GUARD: return !w->lru && OK(in->a) && OK(in->b);
+	default: return false;
+	}
+#undef OK
+}
+
+/* The emission order: phase 1 with what is hoistable first, the return
+ * value's check, phase 2 with each sunk load right before its first reader. */
+static int order(struct lw *w, uint8_t *skip)
+{
+	const struct jn_trace *t = w->t;
+	const struct jn_tins *ret = &t->ir[t->n - 1];
+	uint8_t *h = calloc(t->n, 1);
+
+	w->first2 = calloc(t->n, sizeof(*w->first2));
+	w->used1 = calloc(t->n, 1);
+	if (!h || !w->first2 || !w->used1) {
+		free(h);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < t->n; i++) {
+		uint32_t type = t->ir[i].op == JN_TIR_LOOKUP ? jn_map_spec(t->maps[t->ir[i].k])->type : 0;
+		w->lru |= type == BPF_MAP_TYPE_LRU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+		if (skip[i])
+			continue;
+		w->cur2 = phase2(&t->ir[i]);
+		uses(w, (int32_t)i, i + 1, mark_user);
+	}
+	if (ret->a >= 0 && !is_const(w, ret->a))
+		w->used1[ret->a] = 1;   /* the return value's check */
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (skip[i] || phase2(&t->ir[i]))
+			continue;
+		if (sinkable(w, i))
+			skip[i] = 2;
+		else
+			h[i] = hoistable(w, h, i);
+	}
+	/* hoisted values, then the guards on them, then the rest */
+	for (int pass = 0; pass < 3; pass++) {
+		for (uint32_t i = 0; i < t->n; i++)
+			if (!skip[i] && !phase2(&t->ir[i]) && h[i] == (pass < 2) &&
+			    (pass == 2 || (t->ir[i].op == JN_TIR_GUARD) == (pass == 1)))
+				w->ord[w->nord++] = (int32_t)i;
+		if (!is_const(w, ret->a) && pass && (ret->a >= 0 && h[ret->a]) == (pass == 1))
+			w->ord[w->nord++] = RETCHK;
+	}
+	/* sunk loads listed by their first reader */
+	int32_t *head = malloc(2 * (size_t)t->n * sizeof(*head));
+	if (!head) {
+		free(h);
+		return -ENOMEM;
+	}
+	int32_t *next = head + t->n;
+	for (uint32_t i = 0; i < t->n; i++)
+		head[i] = -1;
+	for (uint32_t j = t->n; j-- > 0;)
+		if (skip[j] == 2) {
+			next[j] = head[w->first2[j] - 1];
+			head[w->first2[j] - 1] = (int32_t)j;
+		}
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (skip[i] == 1 || !phase2(&t->ir[i]))
+			continue;
+		for (int32_t j = head[i]; j >= 0; j = next[j])
+			w->ord[w->nord++] = j;
+		w->ord[w->nord++] = (int32_t)i;
+	}
+	free(head);
+	free(h);
+	return 0;
 }
 
 /* What to emit, in order; the length interval; refusals found by looking. */
@@ -737,14 +865,7 @@ static int plan(struct lw *w, uint8_t *skip)
 	if (is_const(w, ret->a) ? (uint64_t)t->ir[ret->a].k == JN_TRACE_MISS_CODE : phase2(&t->ir[ret->a]))
 		return refuse(w, JN_TVLIW_RET, "the return value %s", is_const(w, ret->a) ?
 			      "is the miss code" : "is known only after effects");
-	for (int ph = 0; ph < 2; ph++) {
-		for (uint32_t i = 0; i < t->n; i++)
-			if (!skip[i] && phase2(&t->ir[i]) == (ph == 1))
-				w->ord[w->nord++] = (int32_t)i;
-		if (!ph && !is_const(w, ret->a))
-			w->ord[w->nord++] = RETCHK;
-	}
-	return 0;
+	return order(w, skip);
 }
 
 static bool is_call(const struct lw *w, int32_t e)
@@ -763,7 +884,7 @@ static int liveness(struct lw *w)
 		int32_t e = w->ord[p - 1];
 		if (e >= 0)
 			w->def[e] = p;
-		uses(w, e, p);
+		uses(w, e, p, use);
 		w->callpre[p] = w->callpre[p - 1] + is_call(w, e);
 		if (e >= 0 && t->ir[e].op == JN_TIR_LOOKUP) {
 			int32_t sz = 0;
@@ -926,6 +1047,8 @@ int jn_trace_to_ebpf(const struct jn_trace *t, struct jn_insn **out, size_t *n, 
 	free(w.reg);
 	free(w.slot);
 	free(w.miss);
+	free(w.first2);
+	free(w.used1);
 	if (w.reason || rc) {
 		free(w.code);
 		if (rc == -ENOMEM || (!w.reason && rc < 0))
