@@ -163,26 +163,36 @@ static int cmpstr(const void *a, const void *b)
 int jn_tcond_build(struct jn_trace *t)
 {
 	int64_t lo = JN_XDP_MIN_LEN, hi = JN_XDP_MAX_DATA;
-	char **parts = calloc(t->n + 2, sizeof(*parts));
+	char **parts = calloc(t->n + 2, sizeof(*parts)), *all = NULL;
+	size_t *at = calloc(t->n + 2, sizeof(*at));
 	size_t np = 0, len = 0, nn;
-	FILE *f;
+	FILE *f = parts && at ? open_memstream(&all, &nn) : NULL;
 	int rc = 0;
 
-	if (!parts)
+	/* every guard's text into one stream (one buffer: a miss costs a
+	 * few microseconds less than a stream per guard), NUL-separated */
+	if (!f) {
+		free(parts);
+		free(at);
 		return -ENOMEM;
-	for (uint32_t i = 0; i < t->n && !rc; i++) {
+	}
+	for (uint32_t i = 0; i < t->n; i++) {
 		const struct jn_tins *g = &t->ir[i];
+		long pos;
 		if (g->op != JN_TIR_GUARD || jn_tlen_bound(t, g, &lo, &hi))
 			continue;
-		f = open_memstream(&parts[np], &nn);
-		if (!f) {
+		if ((pos = ftell(f)) < 0)
 			rc = -ENOMEM;
-			break;
-		}
+		at[np++] = (size_t)(pos < 0 ? 0 : pos);
 		pguard(t, g, f);
-		rc = fclose(f) ? -ENOMEM : 0;
-		np++;
+		fputc(0, f);
 	}
+	if (fclose(f))
+		rc = -ENOMEM;
+	for (size_t i = 0; i < np && !rc; i++)
+		parts[i] = all + at[i];
+	if (rc)
+		np = 0;
 	qsort(parts, np, sizeof(*parts), cmpstr);
 	f = rc ? NULL : open_memstream(&t->cond, &len);
 	if (f) {
@@ -201,8 +211,8 @@ int jn_tcond_build(struct jn_trace *t)
 	} else if (!rc) {
 		rc = -ENOMEM;
 	}
-	for (size_t i = 0; i < np; i++)
-		free(parts[i]);
+	free(all);
+	free(at);
 	free(parts);
 	if (rc)
 		return rc;

@@ -319,6 +319,34 @@ static int specialise(struct jn_nic *n, size_t i, const struct fact *f, uint32_t
 	return 0;
 }
 
+/* How node nd evaluates E (NULL: a leaf): a load, a masked load, or the
+ * expression. */
+static void node_kind(struct nnode *nd, const struct nexpr *e)
+{
+	const struct enode *ld = e ? &e->v[0] : NULL;
+
+	if (!e) {
+		nd->kind = JN_NK_LEAF;
+		return;
+	}
+	nd->kind = JN_NK_EXPR;
+	if (ld->op != JN_TIR_PLOAD || ld->k < 0 || ld->k > JN_XDP_MAX_DATA ||
+	    (ld->sz != 1 && ld->sz != 2 && ld->sz != 4 && ld->sz != 8))
+		return;
+	nd->off = (uint32_t)ld->k;
+	nd->end = (uint32_t)ld->k + ld->sz;
+	if (e->n == 1)
+		nd->kind = ld->sz == 1 ? JN_NK_LD1 : ld->sz == 2 ? JN_NK_LD2 : ld->sz == 4 ? JN_NK_LD4
+										 : JN_NK_LD8;
+	else if (e->n == 3 && e->v[1].op == JN_TIR_KINT && e->v[2].op == JN_TIR_ALU &&
+		 e->v[2].k == JN_OP_AND64_X && e->v[2].a == 0 && e->v[2].b == 1) {
+		nd->kind = JN_NK_AND;
+		nd->mask = (uint64_t)e->v[1].k;
+	} else {
+		nd->end = 0;
+	}
+}
+
 /* A node for set (entry indices); its index or negative errno. */
 static long build(struct jn_nic *n, const uint32_t *set, uint32_t nset, uint64_t used,
 		  struct fact *f, uint32_t nf)
@@ -334,6 +362,7 @@ static long build(struct jn_nic *n, const uint32_t *set, uint32_t nset, uint64_t
 		return -ENOMEM;
 	n->nnodes++;
 	n->nodes[me] = (struct nnode){ .expr = x };
+	node_kind(&n->nodes[me], x < 0 ? NULL : &n->exprs[x]);
 	if (x < 0) {   /* a leaf: its candidates' paths, in cache (most recent) order */
 		n->nodes[me].cand0 = (uint32_t)n->ncands;
 		n->nodes[me].ncand = nset;
@@ -465,15 +494,28 @@ const struct nnode *jn_nic_tree_leaf(const struct jn_nic *n, const uint8_t *d, u
 
 	if (!n->nnodes)
 		return NULL;
-	while (nd->expr >= 0) {
+	while (nd->kind != JN_NK_LEAF) {
 		uint64_t v;
 		int32_t next = nd->dflt;
-		if (eval(&n->exprs[nd->expr], d, len, &v))
-			for (uint32_t k = 0; k < nd->nkids; k++)
-				if (n->kids[nd->kid0 + k].v == v) {
-					next = n->kids[nd->kid0 + k].child;
-					break;
-				}
+		const struct nkid *k, *kend;
+		if (nd->end > len)
+			goto dflt;
+		switch (nd->kind) {
+		case JN_NK_LD1: v = d[nd->off]; break;
+		case JN_NK_LD2: v = jn_tld(d + nd->off, 2); break;
+		case JN_NK_LD4: v = jn_tld(d + nd->off, 4); break;
+		case JN_NK_LD8: v = jn_tld(d + nd->off, 8); break;
+		case JN_NK_AND: v = jn_tld(d + nd->off, nd->end - nd->off) & nd->mask; break;
+		default:
+			if (!eval(&n->exprs[nd->expr], d, len, &v))
+				goto dflt;
+		}
+		for (k = n->kids + nd->kid0, kend = k + nd->nkids; k < kend; k++)
+			if (k->v == v) {
+				next = k->child;
+				break;
+			}
+dflt:
 		nd = &n->nodes[next];
 	}
 	return nd;

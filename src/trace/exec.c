@@ -29,11 +29,8 @@ struct ectx {
 	const struct jn_trace *t;
 	struct jn_xdp *x;
 	struct jn_vm_run *run;
-	const uint8_t *in;   /* the packet as it arrived (phase 1) */
 	uint8_t *data0;      /* the packet in the frame (phase 2) */
 	uint64_t len;
-	const struct jn_txop *x1;   /* phase 1 as run (t->x1, or a specialisation of it) */
-	uint32_t nx1;
 };
 
 static inline void st(uint8_t *p, uint64_t v, unsigned sz)
@@ -122,12 +119,36 @@ static inline bool lk_fails(const struct jn_txop *o, uint64_t p)
 	return o->cond == JN_LK_ANY ? false : o->cond == JN_LK_NULL ? p != 0 : p == 0;
 }
 
-/* Runs ops [o, end) over the packet pkt, threaded (one indirect jump per
- * op): 1 if every guard held, 0 if a guard failed (*at: the op), 2 if a
- * helper call faulted (phase 1 only: in phase 2 the fault is the result's).
- * Effects (stores, effect calls, the return into *r0) only occur in phase 2. */
-static int ops(struct ectx *e, const struct jn_txop *o, const struct jn_txop *end,
-	       const uint8_t *pkt, bool phase2, uint64_t *r0, const struct jn_txop **at)
+/* The result of a hit whose effects left the packet where it is (map
+ * stores and the return only). */
+static void result_direct(const struct jn_trace_pkt *p, uint64_t r0, struct jn_xdp_result *res)
+{
+	res->retval = r0;
+	res->action = r0 > XDP_REDIRECT ? XDP_ABORTED : (int)r0;
+	res->data = p->data;
+	res->len = p->len;
+	res->meta_len = 0;
+	res->redirect_kind = JN_REDIR_NONE;
+	res->redirect_target = 0;
+	res->err = 0;
+	res->errmsg[0] = 0;
+	res->insns = 0;
+	res->nondet = 0;
+}
+
+int jn_trace_run(const struct jn_trace *t, struct jn_xdp *x, struct jn_trace_pkt *p,
+		 struct jn_xdp_result *res, uint32_t *ops)
+{
+	return jn_trace_run_x1(t, t->x1, t->nx1, x, p, res, ops);
+}
+
+/* Both phases in one threaded loop (one indirect jump per op; phase 1's
+ * end lays out the frame if phase 2 needs it and goes on with phase 2).
+ * Effects (stores, effect calls, the return) only occur in phase 2, guards
+ * only in phase 1; a helper call that faults ends phase 1 like a failed
+ * guard, in phase 2 the fault is the result's. */
+int jn_trace_run_x1(const struct jn_trace *t, const struct jn_txop *x1, uint32_t nx1,
+		    struct jn_xdp *x, struct jn_trace_pkt *p, struct jn_xdp_result *res, uint32_t *ops)
 {
 	static const void *const lbl[] = {
 		[JN_TX_LEN] = &&len, [JN_TX_PLOAD] = &&pload, [JN_TX_PLD1] = &&pld1,
@@ -143,15 +164,26 @@ static int ops(struct ectx *e, const struct jn_txop *o, const struct jn_txop *en
 		[JN_TX_MSTORE] = &&mstore, [JN_TX_ECALL] = &&ecall, [JN_TX_RET] = &&ret,
 		[JN_TX_LOOKUP_T] = &&lkup_t, [JN_TX_KEYPART] = &&next, [JN_TX_MADD] = &&madd,
 	};
-	const struct jn_trace *t = e->t;
-	uint64_t *v = t->vals;
-#define NEXT do { if (++o >= end) return 1; goto *lbl[o->op]; } while (0)
+	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x), .len = p->len };
+	const struct jn_txop *o = x1, *end = x1 + nx1;
+	uint64_t *v = t->vals, r0 = 0;
+	const uint8_t *pkt;
+	bool phase2 = false;
+	int rc;
+#define NEXT do { if (++o < end) goto *lbl[o->op]; goto phase_end; } while (0)
 #define MV ((uint8_t *)(uintptr_t)v[o->a] + o->k)   /* a map value's bytes */
 #define FAILS(c) do { if (__builtin_expect(c, 0)) goto fail; } while (0)
 
-	if (o >= end)
-		return 1;
-	goto *lbl[o->op];
+	if (!p->framed && !t->direct) {
+		if ((rc = jn_xdp_begin(x, p->data, p->len, p->ts_ns, res)))
+			return rc;
+		p->framed = true;
+	}
+	e.data0 = e.run->buf + JN_XDP_HEADROOM;
+	pkt = p->framed ? e.data0 : p->data;
+	if (o < end)
+		goto *lbl[o->op];
+	goto phase_end;
 geq_k: FAILS(v[o->a] != (uint64_t)o->k); NEXT;
 gne_k: FAILS(v[o->a] == (uint64_t)o->k); NEXT;
 ggt_k: FAILS(v[o->a] <= (uint64_t)o->k); NEXT;
@@ -160,13 +192,13 @@ glt_k: FAILS(v[o->a] >= (uint64_t)o->k); NEXT;
 gle_k: FAILS(v[o->a] > (uint64_t)o->k); NEXT;
 guard_k: FAILS(!jn_tcmp(o->cond, o->sz, v[o->a], (uint64_t)o->k)); NEXT;
 guard: FAILS(!jn_tcmp(o->cond, o->sz, v[o->a], v[o->b])); NEXT;
-len: v[o->d] = e->len; NEXT;
+len: v[o->d] = e.len; NEXT;
 pload: v[o->d] = jn_tld(pkt + o->k, o->sz); NEXT;
 pld1: v[o->d] = pkt[o->k]; NEXT;
 pld2: v[o->d] = jn_tld(pkt + o->k, 2); NEXT;
 pld4: v[o->d] = jn_tld(pkt + o->k, 4); NEXT;
 pld8: v[o->d] = jn_tld(pkt + o->k, 8); NEXT;
-ctxf: v[o->d] = o->k == 12 ? e->run->ingress_ifindex : e->run->rx_queue_index; NEXT;
+ctxf: v[o->d] = o->k == 12 ? e.run->ingress_ifindex : e.run->rx_queue_index; NEXT;
 add: v[o->d] = v[o->a] + v[o->b]; NEXT;
 and: v[o->d] = v[o->a] & v[o->b]; NEXT;
 or: v[o->d] = v[o->a] | v[o->b]; NEXT;
@@ -182,112 +214,50 @@ mld1: v[o->d] = *MV; NEXT;
 mld2: v[o->d] = jn_tld(MV, 2); NEXT;
 mld4: v[o->d] = jn_tld(MV, 4); NEXT;
 mld8: v[o->d] = jn_tld(MV, 8); NEXT;
-prog: v[o->d] = prog_at(e, o); NEXT;
+prog: v[o->d] = prog_at(&e, o); NEXT;
 call:
-	v[o->d] = call(e, &t->calls[o->k]);
-	if (e->run->err && !phase2) {
-		*at = o;
-		return 2;
-	}
+	v[o->d] = call(&e, &t->calls[o->k]);
+	FAILS(e.run->err && !phase2);
 	NEXT;
-pstore: st(e->data0 + o->k, v[o->a], o->sz); NEXT;
+pstore: st(e.data0 + o->k, v[o->a], o->sz); NEXT;
 mstore: st(MV, v[o->b], o->sz); NEXT;
 madd: st(MV, jn_tld(MV, o->sz) + v[o->b], o->sz); NEXT;
-ecall: v[o->d] = call(e, &t->calls[o->k]); NEXT;
-ret: *r0 = v[o->a]; NEXT;
+ecall: v[o->d] = call(&e, &t->calls[o->k]); NEXT;
+ret: r0 = v[o->a]; NEXT;
 next: NEXT;
+phase_end:
+	if (!phase2) {   /* every guard held */
+		if (t->frame_fx && !p->framed) {
+			if ((rc = jn_xdp_begin(x, p->data, p->len, p->ts_ns, res)))
+				return rc;
+			p->framed = true;
+		}
+		phase2 = true;
+		o = t->x2;
+		end = o + t->nx2;
+		pkt = e.data0;
+		if (o < end)
+			goto *lbl[o->op];
+	}
+	if (p->framed)
+		jn_xdp_finish(x, e.run->err, r0, res);
+	else
+		result_direct(p, r0, res);
+	if (ops)
+		*ops = t->ord1 + t->ord2;
+	return 1;
 fail:
-	*at = o;
-	return 0;
+	if (p->framed) {   /* forget what guard-phase helpers left */
+		e.run->err = 0;
+		e.run->errmsg[0] = 0;
+		jn_xdp_clear_redirect(x);
+	}
+	if (ops)
+		*ops = o->ord;
+	return o->op != JN_TX_CALL && o->state ? 2 : 0;
 #undef NEXT
 #undef MV
 #undef FAILS
-}
-
-/* Phase 1: 1 if every guard held, 0 if one failed, 2 if the one that
- * failed reads map contents alone; *n counts instructions. */
-static int check(struct ectx *e, uint32_t *n)
-{
-	const struct jn_txop *at = NULL;
-	uint64_t r0;
-	int r = ops(e, e->x1, e->x1 + e->nx1, e->in, false, &r0, &at);
-
-	if (__builtin_expect(r == 1, 1)) {
-		*n = e->t->ord1;
-		return 1;
-	}
-	*n = at->ord;
-	return r == 0 && at->state ? 2 : 0;
-}
-
-/* Phase 2: the effects and what depends on them, in order; r0. */
-static uint64_t commit(struct ectx *e)
-{
-	const struct jn_txop *at;
-	uint64_t r0 = 0;
-
-	ops(e, e->t->x2, e->t->x2 + e->t->nx2, e->data0, true, &r0, &at);
-	return r0;
-}
-
-int jn_trace_run(const struct jn_trace *t, struct jn_xdp *x, struct jn_trace_pkt *p,
-		 struct jn_xdp_result *res, uint32_t *ops)
-{
-	return jn_trace_run_x1(t, t->x1, t->nx1, x, p, res, ops);
-}
-
-int jn_trace_run_x1(const struct jn_trace *t, const struct jn_txop *x1, uint32_t nx1,
-		    struct jn_xdp *x, struct jn_trace_pkt *p, struct jn_xdp_result *res, uint32_t *ops)
-{
-	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x), .len = p->len, .x1 = x1,
-			  .nx1 = nx1 };
-	uint32_t n = 0;
-	uint64_t r0;
-	int rc;
-
-	if (!p->framed && !t->direct) {
-		if ((rc = jn_xdp_begin(x, p->data, p->len, p->ts_ns, res)))
-			return rc;
-		p->framed = true;
-	}
-	e.data0 = e.run->buf + JN_XDP_HEADROOM;
-	e.in = p->framed ? e.data0 : p->data;
-	rc = check(&e, &n);
-	if (rc != 1) {
-		if (p->framed) {   /* forget what guard-phase helpers left */
-			e.run->err = 0;
-			e.run->errmsg[0] = 0;
-			jn_xdp_clear_redirect(x);
-		}
-	} else if (t->frame_fx || p->framed) {
-		if (!p->framed) {
-			int b = jn_xdp_begin(x, p->data, p->len, p->ts_ns, res);
-			if (b)
-				return b;
-			p->framed = true;
-		}
-		r0 = commit(&e);
-		n += t->ord2;
-		jn_xdp_finish(x, e.run->err, r0, res);
-	} else {
-		/* map stores and the return only: the packet stays where it is */
-		r0 = commit(&e);
-		n += t->ord2;
-		res->retval = r0;
-		res->action = r0 > XDP_REDIRECT ? XDP_ABORTED : (int)r0;
-		res->data = p->data;
-		res->len = p->len;
-		res->meta_len = 0;
-		res->redirect_kind = JN_REDIR_NONE;
-		res->redirect_target = 0;
-		res->err = 0;
-		res->errmsg[0] = 0;
-		res->insns = 0;
-		res->nondet = 0;
-	}
-	if (ops)
-		*ops = n;
-	return rc;
 }
 
 int jn_trace_exec(const struct jn_trace *t, struct jn_xdp *x, struct jn_xdp_result *res,

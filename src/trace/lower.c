@@ -22,7 +22,7 @@
  * phase 1; ord2: phase 2's total): 1 for an op, the loads a lookup's key
  * copies from the packet on top of the lookup, 0 for the key's constant
  * parts, a NULL test folded into its lookup counted only if the lookup's
- * value is used otherwise.
+ * value is used otherwise, a packet move one load and one store.
  * Assumes: the trace is final (dce, cond and state have run); operands
  * precede their users; refs of unary ALU operations' b are negative.
  */
@@ -114,22 +114,17 @@ static void lower(const struct jn_trace *t, uint32_t i, struct jn_txop *o)
 	}
 }
 
-/* Packet bytes [off, off + sz) op o reads in phase 1 (its key's parts
- * for a lookup from the packet); false if none. */
-static bool reads(const struct jn_trace *t, const struct jn_txop *o, int64_t *off, int64_t *sz)
+/* Packet bytes [off, off + sz) op o reads in phase 1 (a load, a key
+ * part of a lookup from the packet); false if none. */
+static bool reads(const struct jn_txop *o, int64_t *off, int64_t *sz)
 {
-	const struct jn_tins *in = &t->ir[o->d];
-
-	if (o->op == JN_TX_KEYPART && o->b >= 0) {
-		*off = o->b;
+	if ((o->op == JN_TX_KEYPART && o->b >= 0) ||
+	    (o->op >= JN_TX_PLOAD && o->op <= JN_TX_PLD8)) {
+		*off = o->op == JN_TX_KEYPART ? o->b : o->k;
 		*sz = o->sz;
 		return true;
 	}
-	if (o->op == JN_TX_KEYPART || in->op != JN_TIR_PLOAD)
-		return false;
-	*off = in->k;
-	*sz = in->sz;
-	return true;
+	return false;
 }
 
 /* Phase 1 reads the packet where it is: no helper call, no context field
@@ -142,17 +137,14 @@ static bool direct(const struct jn_trace *t)
 	for (uint32_t i = 0; i < t->nx1; i++) {
 		const struct jn_txop *o = &t->x1[i];
 		const struct jn_tins *in = &t->ir[o->d];
-		if (o->op == JN_TX_KEYPART) {
-			if (reads(t, o, &off, &sz) && (off < 0 || off + sz > lo))
-				return false;
+		if (reads(o, &off, &sz) && (off < 0 || off + sz > lo))
+			return false;
+		if (o->op == JN_TX_KEYPART)
 			continue;
-		}
 		if (in->op == JN_TIR_CALL || in->op == JN_TIR_CTXF)
 			return false;
 		if (in->op == JN_TIR_GUARD)
 			jn_tlen_bound(t, in, &lo, &hi);
-		if (reads(t, o, &off, &sz) && (off < 0 || off + sz > lo))
-			return false;
 	}
 	return true;
 }
@@ -199,6 +191,11 @@ int jn_tcompile(struct jn_trace *t)
 			t->vals[i] = pl.kval[i];
 		} else if (pl.drop[i]) {
 			continue;
+		} else if (in->op == JN_TIR_PSTORE && pl.msrc[i] >= 0) {   /* a packet move */
+			jn_lower_move(&pl, i, &t->x1[t->nx1++], &t->x2[t->nx2++]);
+			t->x1[t->nx1 - 1].ord = ++ord;
+			ord2++;
+			t->frame_fx = true;
 		} else if (in->op == JN_TIR_ECALL || jn_tir_kind[in->op] == JN_TK_E ||
 			   (in->flags & JN_TF_POST)) {
 			emit(t, &pl, i, t->x2, &t->nx2, &ord2);

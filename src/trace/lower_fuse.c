@@ -16,6 +16,9 @@
  *   (no helper call with effects, no store to an overlapping range of the
  *   same value, no store through another pointer into the same map): the
  *   bytes it reads then are still the bytes as the packet arrived.
+ * - A run of packet stores (consecutive in phase 2, disjoint bytes) whose
+ *   bytes are packet bytes as they arrived (a byte-wise MAC swap) becomes
+ *   one load in phase 1 and one store in phase 2 per contiguous range.
  * Assumes: the trace is final; operands precede their users; every load a
  * trace keeps reads state as the packet arrived (record_mem.c).
  */
@@ -156,16 +159,20 @@ static bool tpl(const struct jn_trace *t, int32_t r, struct kb v[8], int depth)
 				return false;
 		}
 		return true;
-	case JN_OP_LSH64_X: case JN_OP_AND64_X:
+	case JN_OP_LSH64_X: case JN_OP_RSH64_X: case JN_OP_AND64_X:
 		if (in->b < 0 || t->ir[in->b].op != JN_TIR_KINT)
 			return false;
 		m = (uint64_t)t->ir[in->b].k;
-		if (in->k == JN_OP_LSH64_X) {
+		if (in->k != JN_OP_AND64_X) {
 			if (m >= 64 || m % 8)
 				return false;
 			sh = (int)(m / 8);
-			for (int i = 7; i >= 0; i--)
-				v[i] = i >= sh ? v[i - sh] : (struct kb){ -1, 0 };
+			if (in->k == JN_OP_RSH64_X)
+				for (int i = 0; i < 8; i++)
+					v[i] = i + sh < 8 ? v[i + sh] : (struct kb){ -1, 0 };
+			else
+				for (int i = 7; i >= 0; i--)
+					v[i] = i >= sh ? v[i - sh] : (struct kb){ -1, 0 };
 			return true;
 		}
 		for (int i = 0; i < 8; i++) {
@@ -314,6 +321,104 @@ static void rmw(const struct jn_trace *t, struct jn_lplan *pl)
 	}
 }
 
+static bool phase2(const struct jn_trace *t, uint32_t i)
+{
+	return jn_tir_kind[t->ir[i].op] == JN_TK_E || post(t, (int32_t)i);
+}
+
+/* The run of packet stores from x2 instruction i on (consecutive in phase
+ * 2, disjoint bytes, each value packet bytes as they arrived): src[dst]
+ * per written byte (-1: not written), its stores in st[]; their count. */
+static uint32_t store_run(const struct jn_trace *t, uint32_t i, int32_t *src, uint32_t *st)
+{
+	uint32_t ns = 0;
+
+	for (uint32_t j = i; j < t->n; j++) {
+		const struct jn_tins *in = &t->ir[j];
+		struct kb v[8];
+		bool ok;
+		if (!phase2(t, j))
+			continue;
+		ok = in->op == JN_TIR_PSTORE && in->k >= 0 && in->k + in->sz <= 64 && in->sz <= 8 &&
+		     tpl(t, in->a, v, 0);
+		for (int b = 0; ok && b < in->sz; b++)
+			ok = v[b].off >= 0 && src[in->k + b] < 0;
+		if (!ok)
+			break;
+		for (int b = 0; b < in->sz; b++)
+			src[in->k + b] = v[b].off;
+		st[ns++] = j;
+	}
+	return ns;
+}
+
+/* Runs of packet stores whose bytes are packet bytes as they arrived (a
+ * byte-wise swap of the MAC addresses): one load and one store per
+ * contiguous range, when that drops more than it adds. */
+static void packet_moves(const struct jn_trace *t, struct jn_lplan *pl, int32_t *u, uint8_t *dead)
+{
+	int32_t src[64];
+	uint32_t st[64];
+
+	for (uint32_t i = 0; i < t->n; i++) {
+		uint32_t ns, nseg = 0, gone = 0;
+		if (t->ir[i].op != JN_TIR_PSTORE || !phase2(t, i) || pl->drop[i])
+			continue;
+		memset(src, 0xff, sizeof(src));
+		if ((ns = store_run(t, i, src, st)) < 2)
+			continue;
+		memcpy(u, pl->uses, t->n * sizeof(*u));
+		memset(dead, 0, t->n);
+		for (uint32_t s = 0; s < ns; s++)
+			ir_use(t, st[s], u, -1);
+		for (uint32_t j = st[ns - 1]; j-- > 0;)
+			if (!pl->drop[j] && u[j] == 0 && pure(t, (int32_t)j) && pl->uses[j] > 0) {
+				dead[j] = 1;
+				gone++;
+				ir_use(t, j, u, -1);
+			}
+		for (int b = 0; b < 64;) {   /* contiguous ranges, up to 8 bytes */
+			int e = b + 1;
+			if (src[b] < 0) {
+				b++;
+				continue;
+			}
+			while (e < 64 && e - b < 8 && src[e] >= 0 && src[e] == src[e - 1] + 1)
+				e++;
+			if (nseg < ns) {
+				pl->msrc[st[nseg]] = src[b];
+				pl->mdst[st[nseg]] = b;
+				pl->msz[st[nseg]] = (uint8_t)(e - b);
+			}
+			nseg++;
+			b = e;
+		}
+		if (nseg >= ns || 2 * nseg >= ns + gone) {
+			for (uint32_t s = 0; s < ns; s++)
+				pl->msrc[st[s]] = -1;
+			i = st[ns - 1];
+			continue;
+		}
+		memcpy(pl->uses, u, t->n * sizeof(*u));
+		for (uint32_t j = 0; j < t->n; j++)
+			pl->drop[j] |= dead[j];
+		for (uint32_t s = nseg; s < ns; s++)
+			pl->drop[st[s]] = 1;
+		i = st[ns - 1];
+	}
+}
+
+void jn_lower_move(const struct jn_lplan *pl, uint32_t i, struct jn_txop *x1, struct jn_txop *x2)
+{
+	uint8_t sz = pl->msz[i];
+	uint8_t ld = sz == 1 ? JN_TX_PLD1 : sz == 2 ? JN_TX_PLD2 : sz == 4 ? JN_TX_PLD4
+		   : sz == 8 ? JN_TX_PLD8 : JN_TX_PLOAD;
+
+	*x1 = (struct jn_txop){ .op = ld, .sz = sz, .d = (int32_t)i, .a = -1, .b = -1, .k = pl->msrc[i] };
+	*x2 = (struct jn_txop){ .op = JN_TX_PSTORE, .sz = sz, .d = (int32_t)i, .a = (int32_t)i, .b = -1,
+				.k = pl->mdst[i] };
+}
+
 int jn_lower_plan(const struct jn_trace *t, struct jn_lplan *pl)
 {
 	size_t n = t->n ? t->n : 1;
@@ -321,26 +426,30 @@ int jn_lower_plan(const struct jn_trace *t, struct jn_lplan *pl)
 	uint8_t *dead;
 
 	memset(pl, 0, sizeof(*pl));
-	pl->mem = calloc(n, 3 + sizeof(uint64_t) + 5 * sizeof(int32_t) + 1);
+	pl->mem = calloc(n, sizeof(uint64_t) + 6 * sizeof(int32_t) + 5);
 	if (!pl->mem)
 		return -ENOMEM;
 	pl->kval = pl->mem;
 	pl->madd = (int32_t *)(pl->kval + n);
 	pl->nullg = pl->madd + n;
 	pl->uses = pl->nullg + n;
-	u = pl->uses + n;
+	pl->msrc = pl->uses + n;
+	pl->mdst = pl->msrc + n;
+	u = pl->mdst + n;
 	pl->drop = (uint8_t *)(u + n);
 	pl->known = pl->drop + n;
 	pl->keyp = pl->known + n;
-	dead = pl->keyp + n;
+	pl->msz = pl->keyp + n;
+	dead = pl->msz + n;
 	for (uint32_t i = 0; i < t->n; i++) {
-		pl->madd[i] = pl->nullg[i] = -1;
+		pl->madd[i] = pl->nullg[i] = pl->msrc[i] = -1;
 		ir_use(t, i, pl->uses, 1);
 	}
 	known_lookups(t, pl);
 	guards(t, pl);
 	packet_keys(t, pl, u, dead);
 	rmw(t, pl);
+	packet_moves(t, pl, u, dead);
 	return 0;
 }
 

@@ -15,6 +15,9 @@ struct jn_lplan {
 	int32_t *madd;      /* MSTORE: the ref it adds to the bytes it overwrites, or -1 */
 	int32_t *nullg;     /* LOOKUP: the guard against NULL it does itself, or -1 */
 	int32_t *uses;      /* uses by instructions that stay */
+	int32_t *msrc;      /* PSTORE carrying a packet move: its source offset, else -1 */
+	int32_t *mdst;      /* ... its destination offset */
+	uint8_t *msz;       /* ... its size */
 	uint32_t nparts;    /* key parts of every lookup from the packet */
 	void *mem;
 };
@@ -24,5 +27,9 @@ void jn_lower_plan_free(struct jn_lplan *pl);
  * written at parts, o->b of them); its cost beyond the lookup itself. */
 uint32_t jn_lower_lookup(const struct jn_trace *t, const struct jn_lplan *pl, uint32_t i,
 			 struct jn_txop *o, struct jn_txop *parts);
+
+/* Packet moves: store i (msrc[i] >= 0) lowered as a load of the source
+ * bytes in phase 1 (at x1) and a store of them in phase 2 (at x2). */
+void jn_lower_move(const struct jn_lplan *pl, uint32_t i, struct jn_txop *x1, struct jn_txop *x2);
 
 #endif

@@ -264,7 +264,8 @@ static int recorded(struct jn_nic *n, struct jn_trace *t)
 	return 0;
 }
 
-static int miss(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result *res)
+static __attribute__((noinline)) int miss(struct jn_nic *n, const struct jn_pkt *pk,
+					  struct jn_xdp_result *res)
 {
 	uint64_t t0 = now_ns();
 	struct jn_trace *t = NULL;
@@ -297,13 +298,28 @@ static int miss(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result 
 	return recorded(n, t);
 }
 
+/* A hit on the window: its fast path when the full window holds no miss
+ * (every slot is 0 and stays 0; no thrashing, as that needs a miss). */
+static inline void window_hit(struct jn_nic *n)
+{
+	if (n->win_miss || n->win_pkts < n->o.thrash_window) {
+		window(n, false);
+		return;
+	}
+	n->win_pkts++;
+	if (++n->win_slot == n->o.thrash_window)
+		n->win_slot = 0;
+	n->thrashing = false;
+}
+
 /* Try cache entry i on the packet (cd: as a leaf's candidate, else in
  * full): 1 on a hit (counted; the entry moves to the front), 0 if its
  * guards fail, or a negative errno. */
-static int try_entry(struct jn_nic *n, size_t i, const struct ncand *cd, struct jn_trace_pkt *tp,
-		     struct jn_xdp_result *res)
+static inline int try_entry(struct jn_nic *n, size_t i, const struct ncand *cd,
+			    struct jn_trace_pkt *tp, struct jn_xdp_result *res)
 {
 	struct centry *e = &n->ent[i];
+	struct npath *p;
 	uint32_t ops;
 	int rc;
 
@@ -311,9 +327,9 @@ static int try_entry(struct jn_nic *n, size_t i, const struct ncand *cd, struct 
 	rc = n->o.run ? n->o.run(n->o.run_arg, e->t, n->x, tp, res, &ops)
 	   : cd ? jn_trace_run_x1(e->t, cd->x1, cd->nx1, n->x, tp, res, &ops)
 		: jn_trace_run(e->t, n->x, tp, res, &ops);
-	if (rc < 0)
-		return rc;
-	if (rc != 1) {
+	if (__builtin_expect(rc != 1, 0)) {
+		if (rc < 0)
+			return rc;
 		n->st.check_ops += ops;
 		if (rc == 2 && !e->stale) {   /* cannot hold until the maps change */
 			e->stale = true;
@@ -321,21 +337,38 @@ static int try_entry(struct jn_nic *n, size_t i, const struct ncand *cd, struct 
 		}
 		return 0;
 	}
+	p = &n->paths[e->path];
 	e->stale = false;
 	e->last = n->tick;
 	e->uses++;
 	e->ref = true;
-	n->paths[e->path].hits++;
-	n->paths[e->path].packets++;
+	p->hits++;
+	p->packets++;
 	n->st.hits++;
 	n->st.ops_hit += ops;
 	n->st.insns_full_hits += e->t->info.path_insns;
-	window(n, false);
+	window_hit(n);
 	/* the most recently hit trace goes first in the walk (except under
 	 * CLOCK, whose hand walks the slots in order) */
 	if (i && n->o.policy != JN_POL_CLOCK)
 		jn_nic_swap(n, 0, i);
 	return 1;
+}
+
+/* The entries the leaf did not hold (or all without a tree), most
+ * recently hit first.  1 on a hit. */
+static __attribute__((noinline)) int walk(struct jn_nic *n, struct jn_trace_pkt *tp,
+					  struct jn_xdp_result *res)
+{
+	int rc;
+
+	for (size_t i = 0; i < n->nent; i++) {
+		if (n->ent[i].tried == n->tick + 1)
+			continue;
+		if ((rc = try_entry(n, i, NULL, tp, res)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* The cached traces on one packet: first the candidates of the leaf the
@@ -365,10 +398,23 @@ static int lookup(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 			return rc;
 		}
 	}
-	for (size_t i = 0; i < n->nent; i++) {
-		if (n->ent[i].tried == n->tick + 1)
+	return walk(n, &tp, res);
+}
+
+/* Traces whose install delay is over reach the cache. */
+static __attribute__((noinline)) int installs(struct jn_nic *n, uint64_t ts_ns)
+{
+	int rc;
+
+	for (size_t i = 0; i < n->npend;) {
+		struct pending pd = n->pend[i];
+		if (pd.ready > n->tick || pd.ready_ns > ts_ns) {
+			i++;
 			continue;
-		if ((rc = try_entry(n, i, NULL, &tp, res)) != 0)
+		}
+		n->pend[i] = n->pend[--n->npend];
+		n->paths[pd.path].pending = false;
+		if ((rc = jn_nic_install(n, pd.t, pd.path)))
 			return rc;
 	}
 	return 0;
@@ -386,17 +432,8 @@ int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 		if (p >= 0)
 			n->paths[p].next_use = n->next[n->tick];
 	}
-	for (size_t i = 0; i < n->npend;) {
-		struct pending pd = n->pend[i];
-		if (pd.ready > n->tick || pd.ready_ns > pk->ts_ns) {
-			i++;
-			continue;
-		}
-		n->pend[i] = n->pend[--n->npend];
-		n->paths[pd.path].pending = false;
-		if ((rc = jn_nic_install(n, pd.t, pd.path)))
-			return rc;
-	}
+	if (n->npend && (rc = installs(n, pk->ts_ns)))
+		return rc;
 	if (pk->caplen < JN_XDP_MIN_LEN || pk->caplen > JN_XDP_MAX_DATA) {
 		jn_xdp_begin(n->x, pk->data, pk->caplen, pk->ts_ns, res);   /* fills res with the refusal */
 		n->st.skipped++;

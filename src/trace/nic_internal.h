@@ -34,8 +34,13 @@ enum { JN_NIC_EXPR_NODES = 12, JN_NIC_MAX_EXPRS = 64, JN_NIC_MAX_KIDS = 32, JN_N
 struct enode { int64_t k; uint8_t op, sz; int8_t a, b; uint8_t pad[4]; };   /* no implicit padding */
 struct nexpr { uint32_t n; struct enode v[JN_NIC_EXPR_NODES]; };   /* post order; the last is E */
 struct ncons { uint16_t expr; bool eq; uint64_t c; };   /* E == c (eq) or E != c */
+enum { JN_NK_LEAF, JN_NK_LD1, JN_NK_LD2, JN_NK_LD4, JN_NK_LD8, JN_NK_AND, JN_NK_EXPR };
 struct nnode {
 	int32_t expr;              /* E evaluated here; -1: a leaf */
+	uint8_t kind;              /* JN_NK_*: how E is evaluated (a load of 1..8 bytes at off,
+				    * one masked with mask, or the expression) */
+	uint32_t off, end;         /* a load's offset; E reads below end (0: the expression checks) */
+	uint64_t mask;
 	uint32_t kid0, nkids;      /* kids[kid0 ..): a value and its child */
 	int32_t dflt;              /* child for any other value */
 	uint32_t cand0, ncand;     /* a leaf: cands[cand0 ..), paths, most recently hit first */
