@@ -12,8 +12,8 @@
 #include "nic_run.h"
 
 struct nic_cfg {
-	const char *prog, *maps, *out, *policy;
-	long cache, cache_ops, admit, admit_window, thrash_window, install_delay;
+	const char *prog, *maps, *out, *policy, *engine;
+	long cache, cache_ops, admit, admit_window, thrash_window, install_delay, lanes;
 	double host_cost;
 	uint64_t seed;
 	bool json, dump_maps;
@@ -28,6 +28,8 @@ static const struct jn_opt nic_opts[] = {
 	JN_OPT(struct nic_cfg, install_delay, "install-delay", JN_OPT_INT, "N", "packets before an installed trace is usable (host-to-NIC latency)"),
 	JN_OPT(struct nic_cfg, host_cost, "host-cost", JN_OPT_DOUBLE, "US", "modelled host time per miss: a trace is usable once packet timestamps advanced this much"),
 	JN_OPT(struct nic_cfg, thrash_window, "thrash-window", JN_OPT_INT, "N", "sliding window of the thrashing signal, packets (default 1024)"),
+	JN_OPT(struct nic_cfg, engine, "engine", JN_OPT_STR, "E", "how hits run: interp (the trace executor, default) or vliw (lowered to the hXDP VLIW core, cycles per hit)"),
+	JN_OPT(struct nic_cfg, lanes, "lanes", JN_OPT_INT, "N", "--engine vliw: lanes of the VLIW core (1..8, default 4)"),
 	JN_OPT(struct nic_cfg, prog, "prog", JN_OPT_STR, "NAME", "program to run (function or section name)"),
 	JN_OPT(struct nic_cfg, maps, "maps", JN_OPT_STR, "FILE", "fill maps from FILE (docs/maps-file.md)"),
 	JN_OPT(struct nic_cfg, out, "out", JN_OPT_STR, "DIR", "write one pcap per verdict into DIR"),
@@ -67,6 +69,41 @@ int nic_cfg_opts(const char *cmd, const char *policy, long cache, long cache_ops
 	return 0;
 }
 
+/* --engine vliw: hits on the core, against the host's misses and the
+ * whole program compiled for the same core. */
+static void nic_vliw_print(const struct jn_nic_vliw *v, double host_us)
+{
+	struct jn_nic_vliw_stats st;
+	const char *note = jn_nic_vliw_note(v);
+
+	if (jn_nic_vliw_stats(v, &st))
+		return;
+	printf("vliw (%.2f MHz):\n", st.clock_mhz);
+	printf("  hits on the core         %llu  cycles min/median/max %llu/%llu/%llu, IPC %.2f, %.2f Mpps\n",
+	       (unsigned long long)st.hits, (unsigned long long)st.cyc_min,
+	       (unsigned long long)st.cyc_median, (unsigned long long)st.cyc_max, st.ipc, st.mpps);
+	printf("  traces lowered           %llu  rows min/median/max %u/%u/%u, eBPF instructions median %u\n",
+	       (unsigned long long)st.traces, st.rows_min, st.rows_median, st.rows_max, st.insns_median);
+	if (st.full_rows)
+		printf("  whole program on core    %zu eBPF instructions, %zu rows\n", st.full_insns, st.full_rows);
+	printf("  misses (host)            median %.1f us per miss\n", host_us);
+	printf("  failed tries on the core %llu (%llu cycles)\n", (unsigned long long)st.sim_misses,
+	       (unsigned long long)st.check_cycles);
+	if (st.refused) {
+		printf("  traces refused           %llu, their hits run by the executor: %llu\n",
+		       (unsigned long long)st.refused, (unsigned long long)st.fallback_hits);
+		for (int i = 1; i < JN_TVLIW__COUNT; i++)
+			if (st.refused_by[i])
+				printf("    %-12s %llu  (%s)\n", jn_trace_vliw_refusal_name(i),
+				       (unsigned long long)st.refused_by[i], jn_trace_vliw_refusal_msg(i));
+	}
+	if (st.mismatches || st.faults)
+		printf("  DISAGREEMENTS            %llu core/executor, %llu faults\n",
+		       (unsigned long long)st.mismatches, (unsigned long long)st.faults);
+	if (note)
+		printf("  note: %s\n", note);
+}
+
 static void print_text(const struct nic_run *r, const char *prog, bool dump_maps)
 {
 	struct json_object *st = jn_nic_stats_json(r->nic), *ab;
@@ -94,6 +131,8 @@ static void print_text(const struct nic_run *r, const char *prog, bool dump_maps
 			       jn_trace_err_msg(jn_trace_err_parse(k2)));
 	}
 	json_object_put(st);
+	if (r->vliw)
+		nic_vliw_print(r->vliw, jn_nic_host_median_us(r->nic));
 	if (dump_maps) {
 		struct json_object *m = jn_xdp_dump_maps(r->s.xdp);
 		printf("%s\n", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY));
@@ -118,6 +157,8 @@ static void print_json(const struct nic_run *r, const char *prog)
 	json_object_object_add(o, "snaplen_truncated", json_object_new_int64((int64_t)r->snap_truncated));
 	json_object_object_add(o, "seconds", json_object_new_double(r->secs));
 	json_object_object_add(o, "nic", jn_nic_stats_json(r->nic));
+	if (r->vliw)
+		json_object_object_add(o, "vliw", jn_nic_vliw_json(r->vliw));
 	json_object_object_add(o, "maps", jn_xdp_dump_maps(r->s.xdp));
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
@@ -147,6 +188,16 @@ static int nic_main(void *cfgp, int npos, char **pos)
 		return 1;
 	}
 	rc.nic.host_cost_ns = (uint64_t)(c->host_cost * 1000.0);
+	if (c->engine && strcmp(c->engine, "interp") && strcmp(c->engine, "vliw")) {
+		fprintf(stderr, "jitnic nic: --engine: unknown engine '%s' (interp vliw)\n", c->engine);
+		return 1;
+	}
+	if (c->lanes < 0 || c->lanes > 8) {
+		fprintf(stderr, "jitnic nic: --lanes: %ld is out of range (1..8)\n", c->lanes);
+		return 1;
+	}
+	rc.vliw = c->engine && !strcmp(c->engine, "vliw");
+	rc.lanes = (int)c->lanes;
 	if (nic_load("nic", pos[1], &set))
 		return 1;
 	st = nic_run("nic", &rc, set, &r);

@@ -119,6 +119,12 @@ int nic_run(const char *cmd, const struct nic_run_cfg *c, struct jn_pkt_set *set
 		o.future = r->future;
 		o.n_future = set->n;
 	}
+	if (!rc && c->vliw) {
+		struct jn_nic_vliw_opts vo = { .lanes = c->lanes };
+		rc = jn_nic_vliw_new(r->s.xdp, &vo, &r->vliw, err, sizeof(err));
+		o.run = jn_nic_vliw_run;
+		o.run_arg = r->vliw;
+	}
 	if (!rc)
 		rc = jn_nic_new(r->s.xdp, &o, &r->nic, err, sizeof(err));
 	if (!rc && c->out)
@@ -140,6 +146,7 @@ int nic_run(const char *cmd, const struct nic_run_cfg *c, struct jn_pkt_set *set
 void nic_run_close(struct nic_run *r)
 {
 	jn_nic_free(r->nic);
+	jn_nic_vliw_free(r->vliw);
 	free(r->future);
 	json_object_put(r->targets);
 	if (r->s.obj)

@@ -16,12 +16,15 @@ struct nic_run_cfg {
 	struct jn_nic_opts nic;      /* capacity, policy, admission, ... */
 	uint64_t seed;
 	bool quiet;                  /* no progress line */
+	bool vliw;                   /* --engine vliw: hits on the VLIW core (jn_nic_vliw) */
+	int lanes;                   /* its lanes (0: 4) */
 };
 
 struct nic_run {
 	struct jn_session s;
 	struct jn_pkt_set *set;
 	struct jn_nic *nic;
+	struct jn_nic_vliw *vliw;        /* cfg.vliw */
 	uint64_t *future;
 	uint64_t actions[XDP_REDIRECT + 1], faults, skipped, snap_truncated;
 	char first_fault[256];

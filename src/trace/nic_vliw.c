@@ -39,7 +39,7 @@ struct jn_nic_vliw {
 	struct jn_vliw_sim_opts so;
 	struct ventry *e;
 	size_t ne, cap;
-	uint32_t *cyc;              /* cycles of every hit */
+	uint32_t *cyc, *cost;       /* every hit: core cycles; with the arrival (max of both) */
 	size_t ncyc, capcyc;
 	struct jn_nic_vliw_stats st;
 	char first_refusal[200];
@@ -106,6 +106,7 @@ void jn_nic_vliw_free(struct jn_nic_vliw *v)
 	}
 	free(v->e);
 	free(v->cyc);
+	free(v->cost);
 	jn_vliw_free(v->full);
 	free(v);
 }
@@ -173,16 +174,20 @@ static void count_hit(struct jn_nic_vliw *v, const struct jn_vliw_timing *tm, ui
 {
 	if (v->ncyc == v->capcyc) {
 		size_t cap = v->capcyc ? 2 * v->capcyc : 1024;
-		uint32_t *c = realloc(v->cyc, cap * sizeof(*c));
-		if (c) {
+		uint32_t *c = realloc(v->cyc, cap * sizeof(*c)), *d = c ? realloc(v->cost, cap * sizeof(*d)) : NULL;
+		if (c)
 			v->cyc = c;
+		if (d) {
+			v->cost = d;
 			v->capcyc = cap;
 		}
 	}
-	if (v->ncyc < v->capcyc)
-		v->cyc[v->ncyc++] = cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
+	if (v->ncyc < v->capcyc) {
+		v->cyc[v->ncyc] = tm->cycles > UINT32_MAX ? UINT32_MAX : (uint32_t)tm->cycles;
+		v->cost[v->ncyc++] = cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
+	}
 	v->st.hits++;
-	v->st.hit_cycles += cost;
+	v->st.hit_cycles += tm->cycles;
 	v->st.hit_rows += tm->rows;
 	v->st.hit_insns += tm->insns;
 }
@@ -251,12 +256,15 @@ int jn_nic_vliw_stats(const struct jn_nic_vliw *v, struct jn_nic_vliw_stats *out
 	*out = v->st;
 	if (!a)
 		return -ENOMEM;
+	memcpy(a, v->cost, v->ncyc * sizeof(*a));
+	spread(a, v->ncyc, s);
+	out->cost_median = s[1];
+	out->mpps = s[1] ? out->clock_mhz / s[1] : 0;
 	memcpy(a, v->cyc, v->ncyc * sizeof(*a));
 	spread(a, v->ncyc, s);
 	out->cyc_min = s[0];
 	out->cyc_median = s[1];
 	out->cyc_max = s[2];
-	out->mpps = s[1] ? out->clock_mhz / s[1] : 0;
 	out->ipc = v->st.hit_cycles ? (double)v->st.hit_insns / (double)v->st.hit_cycles : 0;
 	for (size_t i = 0; i < v->ne; i++)
 		if (v->e[i].prog)
@@ -302,6 +310,7 @@ struct json_object *jn_nic_vliw_json(const struct jn_nic_vliw *v)
 	U("cycles_min", st.cyc_min);
 	U("cycles_median", st.cyc_median);
 	U("cycles_max", st.cyc_max);
+	U("cost_median", st.cost_median);
 	U("check_cycles", st.check_cycles);
 	U("rows_min", st.rows_min);
 	U("rows_median", st.rows_median);

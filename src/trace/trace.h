@@ -266,11 +266,13 @@ struct jn_nic_vliw_stats {
 	uint64_t faults;          /* the core faulted on a try (0 expected) */
 	uint64_t traces, refused, refused_by[JN_TVLIW__COUNT];   /* paths lowered / refused */
 	uint64_t hit_cycles, hit_rows, hit_insns, check_cycles;  /* sums; check: failed tries */
-	uint64_t cyc_min, cyc_median, cyc_max;   /* cycles per hit (arrival frames included) */
+	uint64_t cyc_min, cyc_median, cyc_max;   /* core cycles per hit */
+	uint64_t cost_median;     /* per hit: the core's cycles or the packet's 32-byte arrival
+				   * frames, whichever is more (the core overlaps them) */
 	uint32_t rows_min, rows_median, rows_max;   /* VLIW rows per lowered trace */
 	uint32_t insns_median;    /* eBPF instructions per lowered trace */
 	double ipc;               /* instructions per cycle on hits */
-	double mpps;              /* clock / median cycles per hit */
+	double mpps;              /* clock / cost_median */
 	double clock_mhz;
 	size_t full_insns, full_rows;   /* the whole entry program compiled (0: refused) */
 };
