@@ -125,7 +125,8 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	e->last = e->inserted = n->tick;
 	e->uses = 1;
 	e->ref = true;
-	e->stale = false;
+	e->stale = e->invalid = false;
+	e->writes = 0;
 	e->tried = 0;
 	n->tree_dirty = true;
 	n->changed_at = n->tick;
@@ -138,7 +139,7 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	n->st.body_sum += t->info.body;
 	n->st.ops_sum += t->info.ops;
 	n->st.path_sum += t->info.path_insns;
-	return 0;
+	return jn_nic_watch(n, (size_t)(e - n->ent));
 }
 
 void jn_nic_swap(struct jn_nic *n, size_t i, size_t j)

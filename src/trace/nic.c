@@ -234,6 +234,11 @@ static int recorded(struct jn_nic *n, struct jn_trace *t)
 	}
 	p->records++;
 	p->packets++;
+	if (p->slot >= 0) {   /* cached, but marked invalid by a map change it was not told of */
+		n->ent[p->slot].invalid = n->ent[p->slot].stale = false;
+		jn_trace_free(t);
+		return 0;
+	}
 	if (p->installed_once) {
 		n->st.capacity_misses++;
 		n->st.retraces += p->evicted;
@@ -276,6 +281,7 @@ static __attribute__((noinline)) int miss(struct jn_nic *n, const struct jn_pkt 
 		return rc;
 	if (jn_xdp_run(n->x, pk->data, pk->caplen, pk->ts_ns, res, true))
 		return -EINVAL;
+	jn_nic_state_changed(n, ~0ULL);   /* the host's run may have changed any map */
 	t0 = now_ns() - t0;
 	n->st.host_ns += t0;
 	if (n->nmiss_ns == n->capmiss_ns) {
@@ -324,6 +330,8 @@ static inline int try_entry(struct jn_nic *n, size_t i, const struct ncand *cd,
 	int rc;
 
 	e->tried = n->tick + 1;
+	if (e->invalid)   /* cannot hold under the maps as they are (inval.c) */
+		return 0;
 	rc = n->o.run ? n->o.run(n->o.run_arg, e->t, n->x, tp, res, &ops)
 	   : cd ? jn_trace_run_x1(e->t, cd->x1, cd->nx1, n->x, tp, res, &ops)
 		: jn_trace_run(e->t, n->x, tp, res, &ops);
@@ -339,6 +347,7 @@ static inline int try_entry(struct jn_nic *n, size_t i, const struct ncand *cd,
 	}
 	p = &n->paths[e->path];
 	e->stale = false;
+	jn_nic_after_hit(n, e);
 	e->last = n->tick;
 	e->uses++;
 	e->ref = true;

@@ -24,6 +24,8 @@ struct centry {
 	uint64_t last, uses, inserted;
 	bool ref;
 	bool stale;                /* a guard over map contents alone failed: evicted first */
+	bool invalid;              /* (inval.c) cannot hold under the maps as they are: not tried */
+	uint64_t writes;           /* (inval.c) maps its effects may write */
 	uint64_t tried;            /* 1 + the packet index it was last tried on */
 	uint32_t cons0, ncons;     /* its constraints (dtree.c) */
 };
@@ -71,6 +73,7 @@ struct jn_nic {
 	bool thrashing;
 	uint64_t thrash_min;       /* misses in a full window that count as thrashing */
 	uint64_t win_max;          /* most misses seen in a full window */
+	uint64_t watch_maps;       /* (inval.c) maps some cached trace's guards read (a superset) */
 	bool tree_dirty;           /* the cache changed since the tree was built */
 	uint64_t changed_at;       /* packet index of the last change */
 	struct nexpr exprs[JN_NIC_MAX_EXPRS];
@@ -108,6 +111,18 @@ void jn_nic_cache_free(struct jn_nic *n);
 /* The entry the policy evicts next (nent > 0); evicting entry v. */
 size_t jn_nic_victim(struct jn_nic *n);
 void jn_nic_evict(struct jn_nic *n, size_t v);
+
+/* inval.c: exact invalidation.  jn_nic_watch: entry i was installed (what
+ * its guards read; invalid already?), 0 or -ENOMEM; jn_nic_state_changed:
+ * maps (bits as in inval.c; ~0: any) may have changed; jn_nic_after_hit:
+ * entry e's effects ran. */
+int jn_nic_watch(struct jn_nic *n, size_t i);
+void jn_nic_state_changed(struct jn_nic *n, uint64_t maps);
+static inline void jn_nic_after_hit(struct jn_nic *n, const struct centry *e)
+{
+	if (__builtin_expect((e->writes & n->watch_maps) != 0, 0))
+		jn_nic_state_changed(n, e->writes);
+}
 
 /* Belady: next[] from o.future (nic.c). */
 int jn_nic_belady_prepare(struct jn_nic *n, char *err, size_t errlen);

@@ -63,6 +63,8 @@ struct json_object *jn_nic_stats_json(const struct jn_nic *n)
 	add_u(o, "aborted_misses", s->aborts);
 	add_u(o, "evictions", s->evictions);
 	add_u(o, "invalidations", s->invalidations);
+	add_u(o, "revalidations", s->revalidations);
+	add_u(o, "state_checks", s->state_checks);
 	add_u(o, "stale_evictions", s->stale_evictions);
 	add_u(o, "retraces", s->retraces);
 	add_u(o, "installs", s->installs);

@@ -559,6 +559,7 @@ void jn_trace_free(struct jn_trace *t)
 	free(t->x1);
 	free(t->x2);
 	free(t->vals);
+	free(t->watch);
 	free(t);
 }
 

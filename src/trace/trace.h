@@ -157,7 +157,10 @@ struct jn_nic_opts {
 struct jn_nic_stats {
 	uint64_t packets, skipped, hits, misses, cold_misses, capacity_misses, evictions, retraces;
 	uint64_t installs, not_admitted, distinct_paths, aborts, abort_by[JN_TRERR__COUNT];
-	uint64_t invalidations;  /* traces invalidated: a guard over map contents alone failed */
+	uint64_t invalidations;  /* traces a map change made invalid: a guard over map contents
+				  * alone (and what the trace's equality guards pin) fails */
+	uint64_t revalidations;  /* invalid traces a later change made valid again */
+	uint64_t state_checks;   /* cached traces re-read after a change to a map they watch */
 	uint64_t stale_evictions;   /* evictions that took an invalidated trace */
 	uint64_t ops_hit, insns_miss, insns_full_hits;  /* IR ops on hits; interpreter insns on misses; ... of the hit packets' paths */
 	uint64_t check_ops;      /* IR ops spent on traces whose guards failed */
@@ -177,6 +180,9 @@ void jn_nic_free(struct jn_nic *n);
  * never sees (counted as skipped). */
 int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *p, struct jn_xdp_result *res, bool *hit);
 const struct jn_nic_stats *jn_nic_stats(const struct jn_nic *n);
+/* The maps were changed other than by packets through n (jn_map_update on
+ * the instance): re-check which cached traces can hold (docs/nic.md). */
+void jn_nic_maps_changed(struct jn_nic *n);
 /* Median host time per miss (recording + host run) in microseconds, 0 if none. */
 double jn_nic_host_median_us(const struct jn_nic *n);
 /* Distinct paths seen (recorded at least once), in order of first sighting. */

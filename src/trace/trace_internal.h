@@ -114,6 +114,8 @@ struct jn_trace {
 				    * every run (one thread runs a trace at a time) */
 	bool direct;               /* phase 1 may read the packet where it is */
 	bool frame_fx;             /* needs the XDP frame: packet writes, helper calls */
+	struct jn_twatch *watch;   /* inval.c: what its guards read of the maps (NULL until
+				    * installed; one allocation, freed with the trace) */
 	uint32_t ord2;             /* IR instructions phase 2 counts */
 };
 

@@ -22,6 +22,7 @@ struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, _
 struct { __uint(type, BPF_MAP_TYPE_QUEUE); __uint(max_entries, 64); __type(value, __u32); } q SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_STACK); __uint(max_entries, 16); __type(value, __u32); } stk SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } rb SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 4); __type(key, __u32); __type(value, __u64); } cfg SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_PROG_ARRAY); __uint(max_entries, 2); __type(key, __u32); __type(value, __u32); } jmp SEC(".maps");
 
 static __always_inline void add(__u32 k, __u64 v)
@@ -223,6 +224,35 @@ int h_tail_target(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	p[1] ^= 0xff;
 	return p[14] == 0x45 ? XDP_TX : XDP_DROP;
+}
+
+/* invalidation: cfg[pkt[14] & 3] is read by every path; for keys 0 and 1 the
+ * key is pinned by an equality guard, for 2 and 3 it is not; a packet with
+ * pkt[15] == 0xee sets cfg[pkt[14] & 3] = pkt[13] */
+SEC("xdp")
+int h_cfg(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 *p = data;
+	__u32 k;
+	__u64 *c, v;
+
+	if ((void *)(p + 16) > end)
+		return XDP_PASS;
+	k = p[14] & 3;
+	if (p[15] == 0xee) {
+		v = p[13];
+		bpf_map_update_elem(&cfg, &k, &v, 0);
+		return XDP_DROP;
+	}
+	c = bpf_map_lookup_elem(&cfg, &k);
+	if (!c)
+		return XDP_ABORTED;
+	if (k == 0)
+		return *c > 5 ? XDP_DROP : XDP_PASS;
+	if (k == 1)
+		return *c > 5 ? XDP_TX : XDP_PASS;
+	return *c > 5 ? XDP_DROP : XDP_TX;
 }
 
 char _license[] SEC("license") = "GPL";

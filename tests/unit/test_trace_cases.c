@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
+
 #include "pkt/pkt.h"
 #include "trace/trace.h"
 #include "trace_test.h"
@@ -345,6 +347,102 @@ static void test_calls_after_a_subprograms_tail_call(void **state)
 	expect_traced_in(HOBJ, HMAPS, "h_subtail_call", traffic.n / 2);
 }
 
+/* ---- invalidation (src/trace/inval.c): h_cfg reads cfg[pkt[14] & 3], the
+ * key pinned by an equality guard for keys 0 and 1; pkt[15] == 0xee sets
+ * cfg[pkt[14] & 3] = pkt[13] ---- */
+struct cfg_pkt { uint8_t key, ctl, val; bool hit; };
+
+static void test_a_map_update_invalidates_exactly_the_traces_reading_the_entry(void **state)
+{
+	static const struct cfg_pkt seq[] = {
+		{0, 0, 0, false}, {1, 0, 0, false}, {2, 0, 0, false},   /* three traces; 2 is unpinned */
+		{0, 1, 9, false},   /* the host sets cfg[0] = 9: the key-0 trace is invalid (1) */
+		{1, 1, 9, true},    /* the control trace sets cfg[1] = 9: the key-1 trace too (2) */
+		{1, 1, 3, true},    /* cfg[1] = 3: the key-1 trace holds again (revalidated) */
+		{3, 1, 9, true},    /* cfg[3]: no trace's guards read it through a pinned key */
+		{0, 0, 0, false},   /* the invalid key-0 trace is not tried: a new path */
+		{1, 0, 0, true}, {2, 0, 0, true},
+		{0, 1, 9, true},    /* the same value again: nothing changes */
+		{0, 0, 0, true},
+	};
+	struct inst a, b;
+	struct jn_nic *nic;
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 8, .policy = JN_POL_LRU };
+	const struct jn_nic_stats *st;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(inst_open(&a, HOBJ, "h_cfg", HMAPS), 0);
+	assert_int_equal(inst_open(&b, HOBJ, "h_cfg", HMAPS), 0);
+	assert_int_equal(jn_nic_new(a.x, &o, &nic, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		uint8_t buf[60] = {0};
+		struct jn_pkt p = { .data = buf, .caplen = sizeof(buf), .len = sizeof(buf), .index = i };
+		struct jn_xdp_result ra, rb;
+		bool hit;
+		buf[12] = 8;
+		buf[13] = seq[i].val;
+		buf[14] = seq[i].key;
+		buf[15] = seq[i].ctl ? 0xee : 0;
+		assert_int_equal(jn_nic_packet(nic, &p, &ra, &hit), 0);
+		assert_int_equal(jn_xdp_run(b.x, buf, sizeof(buf), 0, &rb, false), 0);
+		assert_true(same_result(&ra, &rb));
+		if (hit != seq[i].hit)
+			fail_msg("packet %zu: %s, expected a %s", i, hit ? "hit" : "miss", seq[i].hit ? "hit" : "miss");
+	}
+	st = jn_nic_stats(nic);
+	assert_int_equal(st->invalidations, 2);
+	assert_int_equal(st->revalidations, 1);
+	assert_int_equal(st->hits, 7);
+	jn_nic_free(nic);
+	inst_close(&a);
+	inst_close(&b);
+}
+
+/* A change made outside the packets is announced: the trace that read it
+ * is invalid, and valid again once the entry is back. */
+static void test_an_announced_update_invalidates_and_revalidates(void **state)
+{
+	struct inst a;
+	struct jn_nic *nic;
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 8, .policy = JN_POL_LRU };
+	uint8_t buf[60] = {0};
+	struct jn_pkt p = { .data = buf, .caplen = sizeof(buf), .len = sizeof(buf) };
+	struct jn_xdp_result r;
+	struct jn_map *cfg = NULL;
+	uint32_t k = 1;
+	uint64_t v = 7;
+	char err[256];
+	bool hit;
+	(void)state;
+
+	assert_int_equal(inst_open(&a, HOBJ, "h_cfg", HMAPS), 0);
+	for (size_t i = 0; i < jn_xdp_nmaps(a.x); i++)
+		if (!strcmp(jn_map_spec(jn_xdp_map(a.x, i))->name, "cfg"))
+			cfg = jn_xdp_map(a.x, i);
+	assert_non_null(cfg);
+	assert_int_equal(jn_nic_new(a.x, &o, &nic, err, sizeof(err)), 0);
+	buf[14] = 1;
+	assert_int_equal(jn_nic_packet(nic, &p, &r, &hit), 0);
+	assert_false(hit);
+	assert_int_equal(jn_map_update(cfg, &k, &v, 0, 0), 0);
+	jn_nic_maps_changed(nic);
+	assert_int_equal(jn_nic_stats(nic)->invalidations, 1);
+	assert_int_equal(jn_nic_packet(nic, &p, &r, &hit), 0);   /* a new path: cfg[1] > 5 */
+	assert_false(hit);
+	assert_int_equal(r.action, XDP_TX);
+	v = 0;
+	assert_int_equal(jn_map_update(cfg, &k, &v, 0, 0), 0);
+	jn_nic_maps_changed(nic);
+	assert_int_equal(jn_nic_stats(nic)->revalidations, 1);
+	assert_int_equal(jn_nic_stats(nic)->invalidations, 2);   /* and the cfg[1] > 5 trace */
+	assert_int_equal(jn_nic_packet(nic, &p, &r, &hit), 0);
+	assert_true(hit);
+	assert_int_equal(r.action, XDP_PASS);
+	jn_nic_free(nic);
+	inst_close(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +465,8 @@ int main(void)
 		cmocka_unit_test(test_ringbuf_reservations_are_effects),
 		cmocka_unit_test(test_tail_call_from_a_subprogram_returns_to_its_caller),
 		cmocka_unit_test(test_calls_after_a_subprograms_tail_call),
+		cmocka_unit_test(test_a_map_update_invalidates_exactly_the_traces_reading_the_entry),
+		cmocka_unit_test(test_an_announced_update_invalidates_and_revalidates),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
