@@ -919,8 +919,10 @@ static int entry(struct lw *w)
 	} else {
 		w->rv[1] = TEMP;
 	}
-	d = w->last[w->vdata] ? alloc(w, w->vdata, 1u << 1) : scratch(w, 1u << 1);
-	if (d < 0 || put(w, JN_OP_LDXW, d, 1, 0, 0) || done(w, w->vdata, d))
+	if (!w->last[w->vdata] && !lo && !hi)
+		d = 0;   /* the packet is not read */
+	else if ((d = w->last[w->vdata] ? alloc(w, w->vdata, 1u << 1) : scratch(w, 1u << 1)) < 0 ||
+		 put(w, JN_OP_LDXW, d, 1, 0, 0) || done(w, w->vdata, d))
 		return -1;
 	if (w->slot[w->vdata])
 		d = get(w, (int32_t)w->vdata, 1u << 1);
