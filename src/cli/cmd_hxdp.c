@@ -32,6 +32,7 @@ static const struct jn_opt hxdp_opts[] = {
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_COPY], "no-copy", JN_OPT_FLAG, NULL, "no copy propagation"),
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_LDCOMB], "no-ldcomb", JN_OPT_FLAG, NULL, "no joining of byte loads"),
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_ALU3], "no-alu3", JN_OPT_FLAG, NULL, "no 3-operand ALU"),
+	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_SELECT], "no-select", JN_OPT_FLAG, NULL, "no if-conversion of comparison flags"),
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_SPILL], "no-spill", JN_OPT_FLAG, NULL, "no reloading of spills from their source"),
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_LD6], "no-ld6", JN_OPT_FLAG, NULL, "no 6-byte load/store"),
 	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_RENAME], "no-rename", JN_OPT_FLAG, NULL, "no register renaming"),

@@ -20,7 +20,7 @@ struct astate {
 	uint16_t minlen;     /* the packet surely has this many bytes from data */
 };
 
-static size_t nsucc(const struct xfn *f, size_t i, size_t s[2])
+size_t jn_vliw_succ(const struct xfn *f, size_t i, size_t s[2])
 {
 	const struct xin *in = &f->code[i];
 	size_t k = 0;
@@ -44,7 +44,7 @@ static void liveness(struct xfn *f)
 	while (changed) {
 		changed = false;
 		for (size_t i = f->n; i-- > 0;) {
-			size_t s[2], k = nsucc(f, i, s);
+			size_t s[2], k = jn_vliw_succ(f, i, s);
 			uint16_t out = 0, in;
 			for (size_t j = 0; j < k; j++)
 				out |= f->live_in[s[j]];
@@ -401,7 +401,7 @@ static void propagate(struct xfn *f, struct astate *in, bool *seen, bool *queued
 			queued[i] = false;
 			st = in[i];
 			step(&st, &f->code[i]);
-			k = nsucc(f, i, s);
+			k = jn_vliw_succ(f, i, s);
 			for (size_t j = 0; j < k; j++) {
 				e = st;
 				if (jn_vliw_is_cond(&f->code[i]))
@@ -477,7 +477,7 @@ int jn_vliw_analyse(struct xfn *f, char *err, size_t errlen)
 	if (!f->target || !f->npred || !f->live_out || !f->live_in || !f->av || !f->zero || !f->minlen)
 		return jn_errf(err, errlen, ENOMEM, "vliw: out of memory analysing %zu instructions", n);
 	for (size_t i = 0; i < f->n; i++) {
-		size_t s[2], k = nsucc(f, i, s);
+		size_t s[2], k = jn_vliw_succ(f, i, s);
 		for (size_t j = 0; j < k; j++)
 			f->npred[s[j]]++;
 		if (jn_vliw_is_jump(&f->code[i]))
@@ -570,6 +570,89 @@ bool jn_vliw_apart(const struct xfn *f, size_t i, uint8_t reg, int64_t off, unsi
 		return x + (int64_t)sz <= y || y + (int64_t)sz2 <= x;
 	}
 	return jn_vliw_regions_apart(jn_vliw_region(f, i, reg), jn_vliw_region(f, i2, reg2));
+}
+
+/* rP = rB + K (K >= 0) set before insn j in straight code, rB unchanged
+ * since: K; else -1. */
+static int64_t plus_const(const struct xfn *f, size_t j, uint8_t p, uint8_t b)
+{
+	for (size_t k = j; k-- > 0 && j - k < 64;) {
+		const struct xin *in = &f->code[k];
+		if (f->target[k + 1])
+			return -1;
+		uint16_t d = in->del ? 0 : jn_vliw_defs(in);
+		if (d & (1u << p)) {
+			if (in->op == JN_XOP_ADD3_64 && in->src == b && p != b)
+				return in->imm;
+			if (in->op == JN_OP_ADD64_K && k > 0 && !f->target[k] && f->code[k - 1].op == JN_OP_MOV64_X &&
+			    f->code[k - 1].dst == p && f->code[k - 1].src == b && p != b)
+				return in->imm;
+			return -1;
+		}
+		if (d & (1u << b))
+			return -1;
+	}
+	return -1;
+}
+
+/* Bytes from rB the comparison at j proves inside the packet on its taken
+ * (or fall-through) side: "rB + K <= data_end" in any of its spellings. */
+static int64_t guard_k(const struct xfn *f, size_t j, uint8_t b, bool taken)
+{
+	const struct xin *in = &f->code[j];
+	const struct absval *a = &f->av[j * NR];
+	bool gt = in->op == JN_OP_JGT_X || in->op == JN_OP_JGE_X;
+
+	if (!gt && in->op != JN_OP_JLT_X && in->op != JN_OP_JLE_X)
+		return -1;
+	bool e_dst = a[in->dst].kind == AK_END, e_src = a[in->src].kind == AK_END;
+	if (e_dst == e_src || (e_dst ? gt : !gt) != taken)
+		return -1;
+	int64_t k = plus_const(f, j, e_dst ? in->src : in->dst, b);
+	return k < 0 ? -1 : k;
+}
+
+static bool falls_through(const struct xin *in)
+{
+	return !in->del && in->op != JN_OP_JA && in->op != JN_OP_GOTOL && !jn_vliw_is_exit(in);
+}
+
+long jn_vliw_load_guard(const struct xfn *f, size_t i)
+{
+	const struct xin *L = &f->code[i];
+	uint8_t b = L->src;
+	uint8_t kind = f->av[i * NR + b].kind;
+	int64_t need = (int64_t)L->off + jn_vliw_msize(L);
+	size_t k = i;
+
+	if (!jn_vliw_is_load(L) || L->chk || L->off < 0 || (kind != AK_PKT && kind != AK_PKTV))
+		return -1;
+	for (int steps = 0; steps < 128; steps++) {
+		if (f->target[k]) {   /* only from one earlier conditional jump */
+			size_t j = SIZE_MAX;
+			if (f->npred[k] != 1 || (k > 0 && falls_through(&f->code[k - 1])))
+				return -1;
+			for (size_t x = 0; x < k && j == SIZE_MAX; x++)
+				if (!f->code[x].del && jn_vliw_is_jump(&f->code[x]) && (size_t)f->code[x].tgt == k)
+					j = x;
+			if (j == SIZE_MAX || !jn_vliw_is_cond(&f->code[j]))
+				return -1;
+			if (guard_k(f, j, b, true) >= need)
+				return (long)j;
+			k = j;
+			continue;
+		}
+		if (k-- == 0)
+			return -1;
+		const struct xin *in = &f->code[k];
+		if (in->del)
+			continue;
+		if (xform(in) == XF_CALL || (jn_vliw_defs(in) & (1u << b)))
+			return -1;
+		if (jn_vliw_is_cond(in) && guard_k(f, k, b, false) >= need)
+			return (long)k;
+	}
+	return -1;
 }
 
 bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen)

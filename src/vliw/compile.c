@@ -9,6 +9,7 @@
  *   copy       pass_copy.c (then dead-code removal)
  *   ldcomb     pass_ldcomb.c (repeated until nothing changes)
  *   alu3       pass_alu3.c (repeated until nothing changes)
+ *   select     pass_select.c (then dead-code removal)
  *   spill      pass_spill.c
  *   ld6        pass_ld6.c
  *   rename     pass_rename.c
@@ -37,7 +38,7 @@ const char *const jn_vliw_pass_help[JN_VLIW_NPASSES] = {
 
 static int (*const pass_fn[JN_VLIW_NPASSES])(struct xfn *) = {
 	jn_vliw_pass_zero, jn_vliw_pass_bounds, jn_vliw_pass_exit, jn_vliw_pass_copy, jn_vliw_pass_ldcomb,
-	jn_vliw_pass_alu3, jn_vliw_pass_spill, jn_vliw_pass_ld6, jn_vliw_pass_rename,
+	jn_vliw_pass_alu3, jn_vliw_pass_select, jn_vliw_pass_spill, jn_vliw_pass_ld6, jn_vliw_pass_rename,
 };
 
 static int refuse(enum jn_op op, size_t pc, char *err, size_t errlen)
@@ -164,7 +165,8 @@ static int lower(const struct jn_insn *insns, size_t n, unsigned mask, struct xf
 			if (!changed || (k != JN_VLIW_PASS_LDCOMB && k != JN_VLIW_PASS_ALU3))
 				break;
 		} while (!rc);
-		while (!rc && (k == JN_VLIW_PASS_BOUNDS || k == JN_VLIW_PASS_COPY || k == JN_VLIW_PASS_ALU3) &&
+		while (!rc && (k == JN_VLIW_PASS_BOUNDS || k == JN_VLIW_PASS_COPY || k == JN_VLIW_PASS_ALU3 ||
+			k == JN_VLIW_PASS_SELECT) &&
 		       jn_vliw_dce(f))
 			rc = settle(f, err, errlen);
 		while (!rc && drop_unreachable(f))

@@ -15,7 +15,8 @@
  * and the lddw of M goes with dead-code removal.  "wD = wD" and "rD &= K"
  * go when the value surely fits already (cfg.c's widths of numbers), and
  * "rD >>= S; rD &= 2^(32-S) - 1" (a u32 field of a 64-bit value, jhash's
- * "x >> 13 & 0x7ffff") becomes the 32-bit shift "wD >>= S". */
+ * "x >> 13 & 0x7ffff") becomes the 32-bit shift "wD >>= S", and
+ * "rD += rX; rD += K" adds the constant first. */
 #include "vliw_internal.h"
 
 static bool const_src(const struct xfn *f, size_t i, int64_t *c)
@@ -141,6 +142,26 @@ static bool shift_mask(struct xfn *f, size_t i)
 	return true;
 }
 
+/* rD += rX; rD += K  ->  rD += K; rD += rX: the constant no longer waits
+ * for rX (same sum modulo 2^64, or 2^32 for the 32-bit pair). */
+static bool const_first(struct xfn *f, size_t i)
+{
+	struct xin *a = &f->code[i];
+
+	if (a->del || (a->op != JN_OP_ADD64_X && a->op != JN_OP_ADD32_X) || a->src == a->dst)
+		return false;
+	long j = next_touch(f, i, (uint16_t)(1u << a->dst), (uint16_t)(1u << a->src));
+	if (j < 0)
+		return false;
+	struct xin *b = &f->code[j];
+	if (b->del || b->dst != a->dst || b->op != (a->op == JN_OP_ADD64_X ? JN_OP_ADD64_K : JN_OP_ADD32_K))
+		return false;
+	struct xin t = *a;
+	*a = (struct xin){ .op = b->op, .dst = b->dst, .imm = b->imm, .pc = a->pc };
+	*b = (struct xin){ .op = t.op, .dst = t.dst, .src = t.src, .pc = b->pc };
+	return true;
+}
+
 static int fused(int op)
 {
 	switch (op) {
@@ -192,7 +213,7 @@ int jn_vliw_pass_alu3(struct xfn *f)
 	int n = 0;
 
 	for (size_t i = 0; i < f->n; i++)
-		n += no_op(f, i) || mask_shift(f, i) || shift_mask(f, i) || to_imm(f, i);
+		n += no_op(f, i) || mask_shift(f, i) || shift_mask(f, i) || to_imm(f, i) || const_first(f, i);
 	for (size_t i = 0; i + 1 < f->n; i++) {
 		int z = zext(f, i);
 		if (z) {

@@ -9,7 +9,8 @@
  * the stretch while it is live, no branch in the stretch goes where it is
  * still live, and no call or exit reads it.  It moves to the register used
  * least recently that is free over the whole stretch: not live anywhere in
- * it and not named by any instruction in it.  r10 is never touched and no
+ * it and not named by any instruction in it, preferring one that the next
+ * few instructions do not name either.  r10 is never touched and no
  * register beyond r9 is ever used. */
 #include "vliw_internal.h"
 
@@ -91,11 +92,18 @@ int jn_vliw_pass_rename(struct xfn *f)
 			for (size_t j = i; j <= (size_t)end; j++)
 				busy |= f->live_out[j] | jn_vliw_uses(&f->code[j]) | jn_vliw_defs(&f->code[j]) |
 					(uint16_t)(1u << f->code[j].dst) | (uint16_t)(1u << f->code[j].src);
+			uint16_t soon = 0;   /* named just after the stretch: a write there would wait */
+			for (size_t j = (size_t)end + 1; j < f->n && j <= (size_t)end + 8; j++)
+				soon |= jn_vliw_uses(&f->code[j]) | jn_vliw_defs(&f->code[j]);
 			int best = -1;
-			for (int k = 0; k < 10; k++)
-				if (!(busy & (1u << k)) && (best < 0 || last[k] < last[best]))
+			for (int k = 0; k < 10; k++) {
+				bool better = best < 0 || (!(soon & (1u << k)) && (soon & (1u << best))) ||
+					      (!(soon & (1u << k)) == !(soon & (1u << best)) && last[k] < last[best]);
+				if (!(busy & (1u << k)) && better)
 					best = k;
-			if (best >= 0 && last[best] < last[r]) {
+			}
+			if (best >= 0 && best != r && (last[best] < last[r] || (last[best] == last[r] &&
+					      (soon & (1u << r)) && !(soon & (1u << best))))) {
 				rename_range(f, i, (size_t)end, r, (uint8_t)best);
 				n++;
 			}

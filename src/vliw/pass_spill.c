@@ -11,10 +11,9 @@
  * ranges), so the memory still holds the value.  The reload then no longer
  * waits for the spill.
  *
- * Then stack stores nobody can read go: no load, atomic or helper argument
- * (a stack pointer passed to a helper: from there to the top of the stack)
- * reads their bytes, and no stack pointer escapes the facts (stored to
- * memory, or turned into a value not known to be r10 + K).  Sephirot's stack is not visible after the packet, so the
+ * Then stack stores nobody can read go: nothing reads their bytes
+ * (stack.c: loads, atomics, helper arguments; nothing at all when a stack
+ * pointer escapes the facts).  Sephirot's stack is not visible after the packet, so the
  * results are the same.  A load whose only reader was such a store goes
  * too, when it cannot fault (cfg.c's jn_vliw_load_safe).  adjust_tail's
  * MAC copy through six spill slots becomes a plain byte copy, which the
@@ -114,60 +113,18 @@ static bool still_there(const struct xfn *f, size_t l, size_t r)
 	return !f->target[r];
 }
 
-/* Does insn k put a stack pointer where cfg.c's facts lose it (stored to
- * memory, or made into something not known to be r10 + K)? */
-static bool escapes(const struct xfn *f, size_t k)
-{
-	const struct xin *in = &f->code[k];
-	const struct absval *a = &f->av[k * NR];
-	uint16_t u = jn_vliw_uses(in);
-
-	for (int r = 0; r < NR; r++) {
-		if (!(u & (1u << r)) || a[r].kind != AK_STACK)
-			continue;
-		if (is_call(in) || jn_vliw_is_jump(in) || jn_vliw_is_exit(in))
-			continue;
-		if (jn_vliw_is_load(in) || (jn_vliw_is_store(in) && (in->dst == r) && !(xform(in) != XF_ST &&
-									   xform(in) != XF_ST6 && in->src == r)))
-			continue;   /* the base of an access */
-		if (jn_vliw_is_pure(in) && k + 1 < f->n && f->av[(k + 1) * NR + in->dst].kind == AK_STACK)
-			continue;   /* another known stack pointer */
-		return true;
-	}
-	return false;
-}
-
 /* Stack bytes something may read (1 per byte); false if unknowable. */
 static bool stack_reads(const struct xfn *f, uint8_t rd[SB])
 {
 	memset(rd, 0, SB);
-	for (size_t k = 0; k < f->n; k++)
-		if (!f->code[k].del && f->av[k * NR + 10].kind != AK_TOP && escapes(f, k))
-			return false;
+	if (jn_vliw_stack_escapes(f))
+		return false;
 	for (size_t k = 0; k < f->n; k++) {
-		const struct xin *in = &f->code[k];
-		const struct absval *a = &f->av[k * NR];
-		int64_t lo = 0, hi = 0, b;
-		if (in->del || a[10].kind == AK_TOP)
-			continue;
-		if (is_call(in)) {
-			if (in->anyhelper)
-				return false;
-			uint16_t u = jn_vliw_uses(in);
-			for (int r = 1; r <= 5; r++)
-				if ((u & (1u << r)) && a[r].kind == AK_STACK && a[r].v < lo)
-					lo = a[r].v;
-			hi = 0;
-		} else if (jn_vliw_is_load(in) || (jn_vliw_is_store(in) && xform(in) != XF_ST && xform(in) != XF_STX &&
-						    xform(in) != XF_ST6 && xform(in) != XF_STX6)) {
-			if (jn_vliw_base_is_stack(f, k, jn_vliw_is_load(in) ? in->src : in->dst, &b)) {
-				lo = b + in->off;
-				hi = lo + jn_vliw_msize(in);
-			}
-		}
-		for (int64_t x = lo; x < hi; x++)
-			if (x >= -SB && x < 0)
-				rd[SB + x] = 1;
+		int64_t lo, hi;
+		if (jn_vliw_stack_reads(f, k, &lo, &hi) < 0)
+			return false;
+		for (int64_t x = lo < -SB ? -SB : lo; x < hi && x < 0; x++)
+			rd[SB + x] = 1;
 	}
 	return true;
 }

@@ -22,7 +22,9 @@
  *     write is dead where the branch goes -- code motion between
  *     control-equivalent stretches -- and so may loads that cannot fault
  *     there: stack slots, context fields, packet bytes the checks before
- *     that branch already guarantee.
+ *     that branch already guarantee (also through a base whose place in
+ *     the packet is unknown, checked as "rB + K <= data_end"), and stores
+ *     into stack bytes that are dead where the branch goes (stack.c).
  * Within a row, lanes are in program order, so when several branches of a
  * row are taken the first one in program order (lane 0 first) wins, as
  * Sephirot's lane priority does.  Jump targets are the first rows of their
@@ -37,7 +39,7 @@
 
 enum { NR = JN_ISA_NREGS, SB = JN_ISA_STACK, PB = 1024, MAXCTL = 4096 };
 
-struct ctl { int32_t row; uint16_t livein, minlen; };
+struct ctl { int32_t row; uint16_t livein, minlen; uint32_t idx; };
 
 /* The state at a conditional jump J whose target L has no other way in:
  * pure instructions from the top of L may go into J's superblock, in rows
@@ -90,6 +92,7 @@ struct sched {
 	int32_t sb;                    /* the current superblock's number */
 	struct ctl *ctl;
 	size_t nctl;
+	uint64_t *slive;               /* stack bytes live before each instruction (stack.c) */
 };
 
 static int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
@@ -285,8 +288,11 @@ static void region(struct sched *s, const struct xfn *f, size_t i, struct touch 
 	}
 }
 
-/* Earliest row for an access of t: loads after stores, stores after both. */
-static int32_t mem_bound(const struct sched *s, const struct touch *t, bool wr)
+/* Earliest row for an access of t: loads after stores, stores after both
+ * -- a plain store (not reading memory: same) may share the row of an
+ * earlier store, since a row's stores reach memory in lane order, which
+ * is the order they were placed in. */
+static int32_t mem_bound(const struct sched *s, const struct touch *t, bool wr, bool same)
 {
 	int32_t lo = 0;
 
@@ -295,17 +301,17 @@ static int32_t mem_bound(const struct sched *s, const struct touch *t, bool wr)
 		if (!t->any[k])
 			continue;
 		if (t->lo[k] < 0) {
-			lo = max32(lo, wr ? max32(p->st_max + 1, p->ld_max) : p->st_max + 1);
+			lo = max32(lo, wr ? max32(p->st_max + !same, p->ld_max) : p->st_max + 1);
 			continue;
 		}
-		lo = max32(lo, wr ? max32(p->st_all + 1, p->ld_all) : p->st_all + 1);
+		lo = max32(lo, wr ? max32(p->st_all + !same, p->ld_all) : p->st_all + 1);
 		for (int32_t b = t->lo[k]; b < t->hi[k]; b++)
-			lo = max32(lo, wr ? max32(p->st[b] + 1, p->ld[b]) : p->st[b] + 1);
+			lo = max32(lo, wr ? max32(p->st[b] + !same, p->ld[b]) : p->st[b] + 1);
 	}
 	for (int k = SP_PKT; k <= SP_REL; k += SP_REL - SP_PKT)   /* each against all of the other */
 		if (t->any[k]) {
 			const struct space *o = &s->sp[k == SP_PKT ? SP_REL : SP_PKT];
-			lo = max32(lo, wr ? max32(o->st_max + 1, o->ld_max) : o->st_max + 1);
+			lo = max32(lo, wr ? max32(o->st_max + !same, o->ld_max) : o->st_max + 1);
 		}
 	return lo;
 }
@@ -336,6 +342,30 @@ static void mem_note(struct sched *s, const struct touch *t, bool rd, bool wr, i
 	}
 }
 
+/* The first row instruction i may go to among the branches of its
+ * superblock: below each branch to where what it writes is live -- a
+ * register of d, stack bytes [slo, shi) of a store (or the jump lands
+ * between the branch and i) -- and each a load of i could fault above. */
+static int32_t motion_floor(const struct sched *s, const struct xfn *f, size_t i, uint16_t d, bool load,
+			    int64_t slo, int64_t shi)
+{
+	long g = load ? jn_vliw_load_guard(f, i) : -1;
+	int32_t lo = 0;
+
+	for (size_t c = 0; c < s->nctl; c++) {
+		const struct ctl *k = &s->ctl[c];
+		const struct xin *j = &f->code[k->idx];
+		bool stays = (d & k->livein) ||
+			     (load && !jn_vliw_load_safe(f, i, k->minlen) && !(g >= 0 && (size_t)g < k->idx));
+		if (slo < shi && jn_vliw_is_jump(j))
+			stays |= ((size_t)j->tgt > k->idx && (size_t)j->tgt <= i) ||
+				 !jn_vliw_stack_dead(s->slive, (size_t)j->tgt, slo, shi);
+		if (stays)
+			lo = max32(lo, k->row + 1);
+	}
+	return lo;
+}
+
 static int32_t earliest(struct sched *s, const struct xfn *f, size_t i, bool *isctl)
 {
 	const struct xin *in = &f->code[i];
@@ -352,19 +382,19 @@ static int32_t earliest(struct sched *s, const struct xfn *f, size_t i, bool *is
 	if (rd || wr) {
 		struct touch t;
 		region(s, f, i, &t);
-		lo = max32(lo, mem_bound(s, &t, wr));
+		lo = max32(lo, mem_bound(s, &t, wr, !rd && jn_vliw_is_store(in)));
 	}
 	*isctl = jn_vliw_is_jump(in) || jn_vliw_is_exit(in) || in->chk;
 	if (*isctl)
 		lo = max32(lo, max32(max32(s->maxrow, s->lastctl), s->ctlfloor));
 	bool load = jn_vliw_is_load(in) && !in->chk;
-	if ((rd && !load && !in->chk) || wr || !s->motion)
+	int64_t slo = 0, shi = 0;
+	bool sstore = s->slive && jn_vliw_stack_write(f, i, &slo, &shi);
+	if ((rd && !load && !in->chk) || (wr && !sstore) || !s->motion)
 		lo = max32(lo, s->lastctl + 1);
-	else   /* pure, or a load that cannot fault: above a branch if dead where it goes;
-		* a checked load (it loads only in bounds) into the row of the branch before it */
-		for (size_t c = 0; c < s->nctl; c++)
-			if ((d & s->ctl[c].livein) || (load && !jn_vliw_load_safe(f, i, s->ctl[c].minlen)))
-				lo = max32(lo, s->ctl[c].row + 1);
+	else   /* pure, a load that cannot fault, a stack store: above a branch if dead where it
+		* goes; a checked load (it loads only in bounds) into the row of the branch before it */
+		lo = max32(lo, motion_floor(s, f, i, d, load, sstore ? slo : 0, sstore ? shi : 0));
 	return lo;
 }
 
@@ -574,7 +604,7 @@ static int place(struct sched *s, struct xfn *f, size_t i)
 		s->lastctl = r;
 		if (s->nctl < MAXCTL)
 			s->ctl[s->nctl++] = (struct ctl){ r, jn_vliw_is_cond(in) ? f->live_in[in->tgt] : 0,
-							  f->minlen[i] };
+							  f->minlen[i], (uint32_t)i };
 		else   /* too many to track: nothing moves above any of them */
 			s->motion = false;
 	}
@@ -598,6 +628,7 @@ int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog 
 	}
 	s->lanes = lanes;
 	s->motion = motion;
+	s->slive = motion ? jn_vliw_stack_live(f) : NULL;   /* (none: stores stay below branches) */
 	for (size_t i = 0; i < f->n && !rc; i++) {
 		const struct xin *prev = i ? &f->code[i - 1] : NULL;
 		sbrow[i] = -1;
@@ -640,7 +671,7 @@ int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog 
 out:
 	if (s) {
 		free(s->rows); free(s->used); free(s->call); free(s->ctl); free(s->at);
-		free(s->hs); free(s->sbe);
+		free(s->hs); free(s->sbe); free(s->slive);
 	}
 	free(s);
 	free(sbrow);

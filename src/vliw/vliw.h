@@ -36,6 +36,7 @@ enum jn_xop {
 	_(COPY, "copy", "propagate copies: read rS instead of rD after rD = rS") \
 	_(LDCOMB, "ldcomb", "put byte loads joined by shift and or together into one wider load") \
 	_(ALU3, "alu3", "fuse rD = rS; rD op= K into the 3-operand rD = rS op K") \
+	_(SELECT, "select", "if-convert a flag set by a comparison into a carry: rX = (rY > K)") \
 	_(SPILL, "spill", "reload a spilled load from where it was loaded; drop stack stores nobody reads") \
 	_(LD6, "ld6", "fuse contiguous 6-byte copies into one 6-byte load and store") \
 	_(RENAME, "rename", "rename registers (r0-r9) to break false dependencies")

@@ -92,6 +92,12 @@ bool jn_vliw_apart(const struct xfn *f, size_t i, uint8_t reg, int64_t off, unsi
 /* Can the load at i never fault wherever the packet has at least minlen
  * bytes (stack slots in range, context fields, packet bytes below minlen)? */
 bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen);
+/* The load at i reads packet bytes through a base rB whose place is not
+ * known: the comparison "rB + K <= data_end" (any spelling, rP = rB + K
+ * set just before it) on every way to i, with rB unchanged and no helper
+ * call since, proves it in bounds.  Returns that comparison's index (the
+ * load cannot fault anywhere after it), or -1. */
+long jn_vliw_load_guard(const struct xfn *f, size_t i);
 /* Bits a register's value surely fits in before insn i (a known number:
  * 0..64), or -1 when it may be a pointer or negative constant. */
 int jn_vliw_bits(const struct xfn *f, size_t i, uint8_t reg);
@@ -103,6 +109,22 @@ int jn_vliw_bits(const struct xfn *f, size_t i, uint8_t reg);
 int jn_vliw_inline(const struct jn_insn *insns, size_t n, struct jn_insn **out, uint32_t **pcs,
 		   size_t *nout, char *err, size_t errlen);
 
+/* Successors of insn i (stack.c, cfg.c): returns how many (0..2). */
+size_t jn_vliw_succ(const struct xfn *f, size_t i, size_t s[2]);
+/* Stack use (stack.c).  Does a stack pointer escape cfg.c's facts? */
+bool jn_vliw_stack_escapes(const struct xfn *f);
+/* Stack bytes [lo, hi) from r10 insn k may read (a helper: from *lo to the
+ * top, *hi = 0); -1 when it may read anything. */
+int jn_vliw_stack_reads(const struct xfn *f, size_t k, int64_t *lo, int64_t *hi);
+/* Is insn k a plain store of stack bytes [lo, hi) from r10? */
+bool jn_vliw_stack_write(const struct xfn *f, size_t k, int64_t *lo, int64_t *hi);
+/* Per insn, the stack bytes read before being written from there on (8
+ * words of bits, byte r10 - 512 first); all of them if a stack pointer
+ * escapes.  malloc'd (caller frees), NULL if out of memory. */
+uint64_t *jn_vliw_stack_live(const struct xfn *f);
+/* Are stack bytes [lo, hi) dead before insn i? */
+bool jn_vliw_stack_dead(const uint64_t *live, size_t i, int64_t lo, int64_t hi);
+
 /* Passes: return how many instructions they removed or rewrote away, or
  * negative errno. f is analysed before each pass. */
 int jn_vliw_pass_zero(struct xfn *f);
@@ -111,6 +133,7 @@ int jn_vliw_pass_bounds(struct xfn *f);
 int jn_vliw_pass_copy(struct xfn *f);
 int jn_vliw_pass_ldcomb(struct xfn *f);
 int jn_vliw_pass_alu3(struct xfn *f);
+int jn_vliw_pass_select(struct xfn *f);
 int jn_vliw_pass_spill(struct xfn *f);
 int jn_vliw_pass_ld6(struct xfn *f);
 int jn_vliw_pass_rename(struct xfn *f);
