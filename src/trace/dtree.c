@@ -450,8 +450,7 @@ int jn_nic_tree_build(struct jn_nic *n)
 	return 0;
 }
 
-/* E on the packet; false if it reads past the end. */
-static inline bool eval(const struct nexpr *e, const uint8_t *d, uint32_t len, uint64_t *out)
+bool jn_nic_tree_eval(const struct nexpr *e, const uint8_t *d, uint32_t len, uint64_t *out)
 {
 	uint64_t v[JN_NIC_EXPR_NODES];
 
@@ -486,39 +485,6 @@ static inline bool eval(const struct nexpr *e, const uint8_t *d, uint32_t len, u
 	}
 	*out = v[e->n - 1];
 	return true;
-}
-
-const struct nnode *jn_nic_tree_leaf(const struct jn_nic *n, const uint8_t *d, uint32_t len)
-{
-	const struct nnode *nd = n->nodes;
-
-	if (!n->nnodes)
-		return NULL;
-	while (nd->kind != JN_NK_LEAF) {
-		uint64_t v;
-		int32_t next = nd->dflt;
-		const struct nkid *k, *kend;
-		if (nd->end > len)
-			goto dflt;
-		switch (nd->kind) {
-		case JN_NK_LD1: v = d[nd->off]; break;
-		case JN_NK_LD2: v = jn_tld(d + nd->off, 2); break;
-		case JN_NK_LD4: v = jn_tld(d + nd->off, 4); break;
-		case JN_NK_LD8: v = jn_tld(d + nd->off, 8); break;
-		case JN_NK_AND: v = jn_tld(d + nd->off, nd->end - nd->off) & nd->mask; break;
-		default:
-			if (!eval(&n->exprs[nd->expr], d, len, &v))
-				goto dflt;
-		}
-		for (k = n->kids + nd->kid0, kend = k + nd->nkids; k < kend; k++)
-			if (k->v == v) {
-				next = k->child;
-				break;
-			}
-dflt:
-		nd = &n->nodes[next];
-	}
-	return nd;
 }
 
 void jn_nic_tree_hit(struct jn_nic *n, const struct nnode *leaf, uint32_t i)

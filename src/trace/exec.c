@@ -121,11 +121,12 @@ static inline bool lk_fails(const struct jn_txop *o, uint64_t p)
 
 /* The result of a hit whose effects left the packet where it is (map
  * stores and the return only). */
-static void result_direct(const struct jn_trace_pkt *p, uint64_t r0, struct jn_xdp_result *res)
+static void result_direct(const struct jn_trace_pkt *p, const uint8_t *data, uint64_t r0,
+			  struct jn_xdp_result *res)
 {
 	res->retval = r0;
 	res->action = r0 > XDP_REDIRECT ? XDP_ABORTED : (int)r0;
-	res->data = p->data;
+	res->data = data;
 	res->len = p->len;
 	res->meta_len = 0;
 	res->redirect_kind = JN_REDIR_NONE;
@@ -164,23 +165,24 @@ int jn_trace_run_x1(const struct jn_trace *t, const struct jn_txop *x1, uint32_t
 		[JN_TX_MSTORE] = &&mstore, [JN_TX_ECALL] = &&ecall, [JN_TX_RET] = &&ret,
 		[JN_TX_LOOKUP_T] = &&lkup_t, [JN_TX_KEYPART] = &&next, [JN_TX_MADD] = &&madd,
 	};
-	struct ectx e = { .t = t, .x = x, .run = jn_xdp_run_state(x), .len = p->len };
+	struct ectx e = { .t = t, .x = x, .len = p->len };
 	const struct jn_txop *o = x1, *end = x1 + nx1;
 	uint64_t *v = t->vals, r0 = 0;
-	const uint8_t *pkt;
+	const uint8_t *pkt = p->data;
 	bool phase2 = false;
 	int rc;
 #define NEXT do { if (++o < end) goto *lbl[o->op]; goto phase_end; } while (0)
 #define MV ((uint8_t *)(uintptr_t)v[o->a] + o->k)   /* a map value's bytes */
 #define FAILS(c) do { if (__builtin_expect(c, 0)) goto fail; } while (0)
 
-	if (!p->framed && !t->direct) {
-		if ((rc = jn_xdp_begin(x, p->data, p->len, p->ts_ns, res)))
+	v[t->len_ref] = p->len;
+	if (p->framed || !t->direct) {   /* the run state only when there is a frame */
+		if (!p->framed && (rc = jn_xdp_begin(x, p->data, p->len, p->ts_ns, res)))
 			return rc;
 		p->framed = true;
+		e.run = jn_xdp_run_state(x);
+		pkt = e.data0 = e.run->buf + JN_XDP_HEADROOM;
 	}
-	e.data0 = e.run->buf + JN_XDP_HEADROOM;
-	pkt = p->framed ? e.data0 : p->data;
 	if (o < end)
 		goto *lbl[o->op];
 	goto phase_end;
@@ -228,21 +230,27 @@ next: NEXT;
 phase_end:
 	if (!phase2) {   /* every guard held */
 		if (t->frame_fx && !p->framed) {
-			if ((rc = jn_xdp_begin(x, p->data, p->len, p->ts_ns, res)))
+			/* packet writes alone: a copy of the packet where the frame
+			 * would hold it (no run state to set up) */
+			if (!t->copy_fx && (rc = jn_xdp_begin(x, p->data, p->len, p->ts_ns, res)))
 				return rc;
-			p->framed = true;
+			p->framed = !t->copy_fx;
+			e.run = jn_xdp_run_state(x);
+			e.data0 = e.run->buf + JN_XDP_HEADROOM;
+			if (t->copy_fx)
+				memcpy(e.data0, p->data, p->len);
 		}
 		phase2 = true;
 		o = t->x2;
 		end = o + t->nx2;
-		pkt = e.data0;
+		pkt = e.data0;   /* NULL without a frame: no op of phase 2 reads the packet then */
 		if (o < end)
 			goto *lbl[o->op];
 	}
 	if (p->framed)
 		jn_xdp_finish(x, e.run->err, r0, res);
 	else
-		result_direct(p, r0, res);
+		result_direct(p, e.data0 ? e.data0 : p->data, r0, res);
 	if (ops)
 		*ops = t->ord1 + t->ord2;
 	return 1;

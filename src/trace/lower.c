@@ -4,7 +4,7 @@
  * inputs, arithmetic, guard-phase helper calls and guards; phase 2: effects
  * and whatever depends on them, in program order), drops constants and the
  * length from the op lists (constants are preset in the trace's value
- * array, the length is written there once per run), picks specialised ops
+ * array, the length is written to its slot before every run), picks specialised ops
  * (a guard against a constant, the common ALU operations, loads and stores
  * of 1, 2, 4 or 8 bytes), and records what the NIC needs to know without
  * looking at the IR again: whether phase 1 may read the packet where it is
@@ -180,7 +180,8 @@ int jn_tcompile(struct jn_trace *t)
 	cap = t->n + pl.nparts + 1;
 	t->x1 = calloc(cap, sizeof(*t->x1));
 	t->x2 = calloc(cap, sizeof(*t->x2));
-	t->vals = calloc(t->n + 1, sizeof(*t->vals));
+	t->vals = calloc(t->n + 2, sizeof(*t->vals));
+	t->len_ref = t->n + 1;
 	if (!t->x1 || !t->x2 || !t->vals) {
 		jn_lower_plan_free(&pl);
 		return -ENOMEM;
@@ -189,6 +190,8 @@ int jn_tcompile(struct jn_trace *t)
 		const struct jn_tins *in = &t->ir[i];
 		if (in->op == JN_TIR_KINT || pl.known[i]) {
 			t->vals[i] = pl.kval[i];
+		} else if (in->op == JN_TIR_LEN && !(in->flags & JN_TF_POST) && t->len_ref == t->n + 1) {
+			t->len_ref = i;   /* written before every run, not an op */
 		} else if (pl.drop[i]) {
 			continue;
 		} else if (in->op == JN_TIR_PSTORE && pl.msrc[i] >= 0) {   /* a packet move */
@@ -207,6 +210,7 @@ int jn_tcompile(struct jn_trace *t)
 		}
 	}
 	jn_lower_plan_free(&pl);
+	t->copy_fx = t->frame_fx && t->ncalls == 0;
 	t->ord1 = ord;
 	t->ord2 = ord2;
 	t->direct = direct(t);

@@ -321,8 +321,9 @@ static inline void window_hit(struct jn_nic *n)
 /* Try cache entry i on the packet (cd: as a leaf's candidate, else in
  * full): 1 on a hit (counted; the entry moves to the front), 0 if its
  * guards fail, or a negative errno. */
-static inline int try_entry(struct jn_nic *n, size_t i, const struct ncand *cd,
-			    struct jn_trace_pkt *tp, struct jn_xdp_result *res)
+static inline __attribute__((always_inline)) int try_entry(struct jn_nic *n, size_t i,
+							  const struct ncand *cd,
+							  struct jn_trace_pkt *tp, struct jn_xdp_result *res)
 {
 	struct centry *e = &n->ent[i];
 	struct npath *p;

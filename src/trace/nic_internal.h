@@ -94,12 +94,46 @@ struct jn_nic {
 };
 
 /* dtree.c: (re)build the tree for the cache as it is (on failure there is
- * none); the leaf a packet reaches (NULL: no tree); a hit of leaf's
- * candidate i (it moves to the front). */
+ * none); a node's E on a packet (false: it reads past the end); a hit of
+ * leaf's candidate i (it moves to the front). */
 int jn_nic_tree_build(struct jn_nic *n);
 void jn_nic_tree_free(struct jn_nic *n);
-const struct nnode *jn_nic_tree_leaf(const struct jn_nic *n, const uint8_t *data, uint32_t len);
+bool jn_nic_tree_eval(const struct nexpr *e, const uint8_t *d, uint32_t len, uint64_t *out);
 void jn_nic_tree_hit(struct jn_nic *n, const struct nnode *leaf, uint32_t i);
+/* The leaf packet data (len bytes) reaches (NULL: no tree): at each node
+ * E's value picks a child (an E reading past the end: the default). */
+static inline const struct nnode *jn_nic_tree_leaf(const struct jn_nic *n, const uint8_t *d,
+						   uint32_t len)
+{
+	const struct nnode *nd = n->nodes;
+
+	if (!n->nnodes)
+		return NULL;
+	while (nd->kind != JN_NK_LEAF) {
+		uint64_t v;
+		int32_t next = nd->dflt;
+		if (nd->end > len)
+			goto dflt;
+		switch (nd->kind) {
+		case JN_NK_LD1: v = d[nd->off]; break;
+		case JN_NK_LD2: v = jn_tld(d + nd->off, 2); break;
+		case JN_NK_LD4: v = jn_tld(d + nd->off, 4); break;
+		case JN_NK_LD8: v = jn_tld(d + nd->off, 8); break;
+		case JN_NK_AND: v = jn_tld(d + nd->off, nd->end - nd->off) & nd->mask; break;
+		default:
+			if (!jn_nic_tree_eval(&n->exprs[nd->expr], d, len, &v))
+				goto dflt;
+		}
+		for (const struct nkid *k = n->kids + nd->kid0, *kend = k + nd->nkids; k < kend; k++)
+			if (k->v == v) {
+				next = k->child;
+				break;
+			}
+dflt:
+		nd = &n->nodes[next];
+	}
+	return nd;
+}
 /* Swap cache entries i and j (their paths' slots follow). */
 void jn_nic_swap(struct jn_nic *n, size_t i, size_t j);
 /* Path index for hash (created if missing), or -ENOMEM. */

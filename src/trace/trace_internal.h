@@ -117,6 +117,10 @@ struct jn_trace {
 	struct jn_twatch *watch;   /* inval.c: what its guards read of the maps (NULL until
 				    * installed; one allocation, freed with the trace) */
 	uint32_t ord2;             /* IR instructions phase 2 counts */
+	uint32_t len_ref;          /* the value slot the length is written to before a run (the
+				    * LEN instruction's; none: a spare slot, vals has n + 2) */
+	bool copy_fx;              /* frame_fx for packet writes alone (no helper call): a copy
+				    * of the packet in the frame's buffer will do */
 };
 
 /* ---- building (ir.c) ---- */
