@@ -40,7 +40,9 @@
 #include "maps/maps.h"
 #include "trace_internal.h"
 
-enum { NREG = 10, FREE = -1, TEMP = -2, RETCHK = -1,
+/* ord entries below RETCHK: KEYST(i), the key of lookup i stored early */
+#define KEYST(i) (-2 - (int32_t)(i))
+enum { NREG = 10, FREE = -1, TEMP = -2, RETCHK = -1, KEYBUDGET = 128,
        TOP = (JN_VM_MAX_FRAMES + 1) * JN_ISA_STACK };   /* run->stack offset of r10 */
 
 struct lw {
@@ -63,6 +65,10 @@ struct lw {
 	int64_t lo, hi;            /* length interval */
 	uint32_t vctx, vdata;      /* the context pointer, the packet as it arrived */
 	uint32_t *first2;          /* order(): first phase-2 reader (IR index + 1) */
+	int32_t *ga;               /* per guard: compare this ref with gimm instead (-1: as is) */
+	int64_t *gimm;
+	int16_t *keyat;            /* per lookup: its own key area (0: the shared one) */
+	uint8_t *keyst;            /* per lookup: the key is stored early (a KEYST entry) */
 	uint8_t *used1;            /* order(): read in phase 1 */
 	bool cur2, lru;            /* order(): ...; the trace looks up an LRU map */
 	int reason;
@@ -418,8 +424,9 @@ static int emit_guard(struct lw *w, uint32_t pos, uint32_t i)
 {
 	const struct jn_tins *in = &w->t->ir[i];
 	int fail = (int)in->k ^ 1, w32 = in->sz == 4, ra, rb = -1, rc;
-	bool kf = w32 ? is_const(w, in->b) : fits_imm(w, in->b);
-	int32_t imm = kf ? (int32_t)w->t->ir[in->b].k : 0;
+	bool kf = w->ga[i] >= 0 || (w32 ? is_const(w, in->b) : fits_imm(w, in->b));
+	int32_t imm = w->ga[i] >= 0 ? (int32_t)w->gimm[i] : kf ? (int32_t)w->t->ir[in->b].k : 0;
+	int32_t a = w->ga[i] >= 0 ? w->ga[i] : in->a;
 
 	if (in->k < 0 || in->k >= JN_TC__COUNT)
 		return refuse(w, JN_TVLIW_OP, "ir %u: guard condition %lld", i, (long long)in->k);
@@ -428,7 +435,7 @@ static int emit_guard(struct lw *w, uint32_t pos, uint32_t i)
 		expire(w, pos);
 		return in->k == JN_TC_NE ? 0 : jump_miss(w, JN_OP_JA, 0, 0, 0);
 	}
-	if ((ra = get(w, in->a, 0)) < 0 || (!kf && (rb = get(w, in->b, 0)) < 0))
+	if ((ra = get(w, a, 0)) < 0 || (!kf && (rb = get(w, in->b, 0)) < 0))
 		return -1;
 	if (fail == JN_TC_NSET) {   /* a & b == 0 fails a guard a & b */
 		int tmp = scratch(w, 0);
@@ -634,6 +641,21 @@ static int emit_call(struct lw *w, uint32_t pos, uint32_t i)
 	return result(w, pos, i);
 }
 
+/* The key of lookup i into its area of the stack. */
+static int store_key(struct lw *w, uint32_t i)
+{
+	const struct jn_tins *in = &w->t->ir[i];
+	int32_t off = w->keyat[i] ? w->keyat[i] : w->keyoff;
+
+	for (int32_t c = in->a; c < in->a + in->b; c++) {
+		if (store_n(w, 10, off, w->t->chunks[c], w->t->chunk_sz[c]))
+			return -1;
+		release_temps(w);
+		off += w->t->chunk_sz[c];
+	}
+	return 0;
+}
+
 static int emit_lookup(struct lw *w, uint32_t pos, uint32_t i)
 {
 	const struct jn_tins *in = &w->t->ir[i];
@@ -646,14 +668,11 @@ static int emit_lookup(struct lw *w, uint32_t pos, uint32_t i)
 			return -1;
 		return done(w, i, d);
 	}
-	for (int32_t c = in->a; c < in->a + in->b; c++) {
-		if (store_n(w, 10, off, w->t->chunks[c], w->t->chunk_sz[c]))
-			return -1;
-		release_temps(w);
-		off += w->t->chunk_sz[c];
-	}
+	if (!w->keyst[i] && store_key(w, i))
+		return -1;
+	off = w->keyat[i] ? w->keyat[i] : w->keyoff;
 	if (put_lddw(w, JN_OP_LDDW_MAP_IDX, 1, (uint64_t)in->k) || put(w, JN_OP_MOV64_X, 2, 10, 0, 0) ||
-	    put(w, JN_OP_ADD64_K, 2, 0, 0, w->keyoff) || put(w, JN_OP_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem))
+	    put(w, JN_OP_ADD64_K, 2, 0, 0, off) || put(w, JN_OP_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem))
 		return -1;
 	return result(w, pos, i);
 }
@@ -682,6 +701,12 @@ static void uses(struct lw *w, int32_t e, uint32_t p, use_fn *f)
 		f(w, t->ir[t->n - 1].a, p);
 		return;
 	}
+	if (e < RETCHK) {   /* KEYST */
+		in = &t->ir[KEYST(e)];
+		for (int32_t c = in->a; c < in->a + in->b; c++)
+			f(w, t->chunks[c], p);
+		return;
+	}
 	in = &t->ir[e];
 	switch (in->op) {
 	case JN_TIR_LEN: f(w, (int32_t)w->vctx, p); f(w, (int32_t)w->vdata, p); break;
@@ -690,9 +715,15 @@ static void uses(struct lw *w, int32_t e, uint32_t p, use_fn *f)
 	case JN_TIR_CTXF: f(w, (int32_t)w->vctx, p); break;
 	case JN_TIR_ALU: f(w, in->a, p); f(w, in->b, p); break;
 	case JN_TIR_MLOAD: case JN_TIR_RET: f(w, in->a, p); break;
-	case JN_TIR_GUARD: case JN_TIR_MSTORE: f(w, in->a, p); f(w, in->b, p); break;
+	case JN_TIR_GUARD:
+		if (w->ga[e] >= 0) {
+			f(w, w->ga[e], p);
+			break;
+		}
+		/* fall through */
+	case JN_TIR_MSTORE: f(w, in->a, p); f(w, in->b, p); break;
 	case JN_TIR_LOOKUP:
-		for (int32_t c = in->a; c < in->a + in->b; c++)
+		for (int32_t c = in->a; !w->keyst[e] && c < in->a + in->b; c++)
 			f(w, t->chunks[c], p);
 		break;
 	case JN_TIR_CALL: case JN_TIR_ECALL: {
@@ -771,6 +802,29 @@ static bool hoistable(const struct lw *w, const uint8_t *h, uint32_t i)
 #undef OK
 }
 
+/* A phase-1 lookup whose key is made of hoisted values and constants
+ * alone: its key can be stored before the guards, into its own area. */
+static bool early_key(const struct lw *w, const uint8_t *h, const uint8_t *skip, uint32_t i,
+		      uint32_t *budget)
+{
+	const struct jn_tins *in = &w->t->ir[i];
+	uint32_t sz = 0;
+
+	if (skip[i] || in->op != JN_TIR_LOOKUP || phase2(in) || fixed_lookup(w->t, (int32_t)i))
+		return false;
+	for (int32_t c = in->a; c < in->a + in->b; c++) {
+		int32_t v = w->t->chunks[c];
+		if (!is_const(w, v) && !h[v])
+			return false;
+		sz += w->t->chunk_sz[c];
+	}
+	sz = (sz + 7) & ~7u;
+	if (sz > *budget)
+		return false;
+	*budget -= sz;
+	return true;
+}
+
 /* The emission order: phase 1 with what is hoistable first, the return
  * value's check, phase 2 with each sunk load right before its first reader. */
 static int order(struct lw *w, uint8_t *skip)
@@ -803,12 +857,18 @@ static int order(struct lw *w, uint8_t *skip)
 		else
 			h[i] = hoistable(w, h, i);
 	}
-	/* hoisted values, then the guards on them, then the rest */
+	/* hoisted values (and the keys of lookups made of them alone), then
+	 * the guards on them, then the rest */
 	for (int pass = 0; pass < 3; pass++) {
 		for (uint32_t i = 0; i < t->n; i++)
 			if (!skip[i] && !phase2(&t->ir[i]) && h[i] == (pass < 2) &&
 			    (pass == 2 || (t->ir[i].op == JN_TIR_GUARD) == (pass == 1)))
 				w->ord[w->nord++] = (int32_t)i;
+		for (uint32_t i = 0, budget = KEYBUDGET; !pass && i < t->n; i++)
+			if (early_key(w, h, skip, i, &budget)) {
+				w->keyst[i] = 1;
+				w->ord[w->nord++] = KEYST(i);
+			}
 		if (!is_const(w, ret->a) && pass && (ret->a >= 0 && h[ret->a]) == (pass == 1))
 			w->ord[w->nord++] = RETCHK;
 	}
@@ -838,6 +898,27 @@ static int order(struct lw *w, uint8_t *skip)
 	return 0;
 }
 
+/* be16(x) == C with x a 2-byte packet load is x == bswap16(C) (so for
+ * be32 and 4 bytes; equality only): the swap need not run. */
+static void swapped_guard(struct lw *w, uint32_t i)
+{
+	const struct jn_tins *g = &w->t->ir[i], *al = &w->t->ir[g->a], *x;
+	uint64_t c;
+
+	if ((g->k != JN_TC_EQ && g->k != JN_TC_NE) || !is_const(w, g->b) || al->op != JN_TIR_ALU ||
+	    al->b >= 0 || (x = &w->t->ir[al->a])->op != JN_TIR_PLOAD)
+		return;
+	c = (uint64_t)w->t->ir[g->b].k;
+	if ((al->k == JN_OP_BE16 || al->k == JN_OP_BSWAP16) && x->sz <= 2 && c <= 0xffff)
+		w->gimm[i] = __builtin_bswap16((uint16_t)c);
+	else if ((al->k == JN_OP_BE32 || al->k == JN_OP_BSWAP32) && x->sz <= 4 && c <= 0xffffffff &&
+		 (g->sz == 4 || __builtin_bswap32((uint32_t)c) <= INT32_MAX))
+		w->gimm[i] = __builtin_bswap32((uint32_t)c);
+	else
+		return;
+	w->ga[i] = al->a;
+}
+
 /* What to emit, in order; the length interval; refusals found by looking. */
 static int plan(struct lw *w, uint8_t *skip)
 {
@@ -857,6 +938,8 @@ static int plan(struct lw *w, uint8_t *skip)
 		if (in->op == JN_TIR_LEN && phase2(in))
 			return refuse(w, JN_TVLIW_OP, "ir %u: length after an effect", i);
 		skip[i] = in->op == JN_TIR_KINT || (in->op == JN_TIR_GUARD && jn_tlen_bound(t, in, &w->lo, &w->hi));
+		if (in->op == JN_TIR_GUARD && !skip[i])
+			swapped_guard(w, i);
 		nret += in->op == JN_TIR_RET;
 	}
 	if (nret != 1 || t->ir[t->n - 1].op != JN_TIR_RET)
@@ -904,6 +987,15 @@ static int liveness(struct lw *w)
 	w->keyoff = -JN_ISA_STACK;
 	w->tmpslot = w->keyoff + ((keysz + 7) & ~7);
 	w->scratch = w->tmpslot + 8;
+	for (uint32_t i = 0; i < t->n; i++) {   /* the keys stored early: their own areas */
+		int32_t sz = 0;
+		if (!w->keyst[i])
+			continue;
+		for (int32_t c = t->ir[i].a; c < t->ir[i].a + t->ir[i].b; c++)
+			sz += t->chunk_sz[c];
+		w->keyat[i] = (int16_t)w->scratch;
+		w->scratch += (sz + 7) & ~7;
+	}
 	return 0;
 }
 
@@ -963,6 +1055,11 @@ static int emit(struct lw *w, uint32_t p, int32_t e)
 		if ((r = get(w, in->a, 0)) < 0)
 			return -1;
 		r = jump_miss(w, JN_OP_JEQ_K, r, 0, JN_TRACE_MISS_CODE);
+		expire(w, p);
+		return r;
+	}
+	if (e < RETCHK) {
+		r = store_key(w, (uint32_t)KEYST(e));
 		expire(w, p);
 		return r;
 	}
@@ -1029,15 +1126,21 @@ int jn_trace_to_ebpf(const struct jn_trace *t, struct jn_insn **out, size_t *n, 
 		err[0] = 0;
 	if (!t->n)
 		return refuse(&w, JN_TVLIW_OP, "empty trace") ? JN_TVLIW_OP : 0;
-	w.ord = calloc(t->n + 1, sizeof(*w.ord));
+	w.ord = calloc(2 * (size_t)t->n + 2, sizeof(*w.ord));
+	w.ga = malloc(t->n * sizeof(*w.ga));
+	w.gimm = calloc(t->n, sizeof(*w.gimm));
+	w.keyat = calloc(t->n, sizeof(*w.keyat));
+	w.keyst = calloc(t->n, 1);
 	w.def = calloc(nv, sizeof(*w.def));
 	w.last = calloc(nv, sizeof(*w.last));
-	w.callpre = calloc((size_t)t->n + 2, sizeof(*w.callpre));
+	w.callpre = calloc(2 * (size_t)t->n + 3, sizeof(*w.callpre));
 	w.reg = malloc(nv);
 	w.slot = calloc(nv, sizeof(*w.slot));
-	rc = w.ord && w.def && w.last && w.callpre && w.reg && w.slot ? 0 : -ENOMEM;
+	rc = w.ord && w.def && w.last && w.callpre && w.reg && w.slot && w.ga && w.gimm && w.keyat &&
+	     w.keyst ? 0 : -ENOMEM;
 	if (!rc) {
 		memset(w.reg, -1, nv);
+		memset(w.ga, -1, t->n * sizeof(*w.ga));
 		for (int r = 0; r < NREG; r++)
 			w.rv[r] = FREE;
 		rc = lower_all(&w);
@@ -1051,6 +1154,10 @@ int jn_trace_to_ebpf(const struct jn_trace *t, struct jn_insn **out, size_t *n, 
 	free(w.miss);
 	free(w.first2);
 	free(w.used1);
+	free(w.ga);
+	free(w.gimm);
+	free(w.keyat);
+	free(w.keyst);
 	if (w.reason || rc) {
 		free(w.code);
 		if (rc == -ENOMEM || (!w.reason && rc < 0))
