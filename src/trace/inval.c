@@ -122,8 +122,21 @@ static bool reads_map(uint8_t op)
 	return op == JN_TIR_LOOKUP || op == JN_TIR_MLOAD || op == JN_TIR_PROG;
 }
 
+/* A lookup in an array: its value is a function of the key alone (array
+ * values never move or go away), not an input that map changes alter. */
+static bool fixed(const struct jn_trace *t, const struct jn_tins *in)
+{
+	uint32_t type;
+
+	if (in->op != JN_TIR_LOOKUP)
+		return false;
+	type = jn_map_spec(t->maps[in->k])->type;
+	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
 /* Mark what state guard operand r needs (need 1), stopping at pins;
- * collect the map inputs. */
+ * collect the map inputs (not array lookups: a hit that bumps a counter
+ * in an array then re-reads nothing). */
 static void mark(const struct jn_trace *t, struct jn_twatch *w, int32_t r)
 {
 	const struct jn_tins *in;
@@ -132,7 +145,7 @@ static void mark(const struct jn_trace *t, struct jn_twatch *w, int32_t r)
 		return;
 	in = &t->ir[r];
 	w->need[r] = 1;
-	if (reads_map(in->op)) {
+	if (reads_map(in->op) && !fixed(t, in)) {
 		w->refs[w->n++] = r;
 		w->maps |= bit(in->op == JN_TIR_MLOAD ? in->b : in->k);
 	}
