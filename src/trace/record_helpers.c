@@ -17,7 +17,9 @@
  *   recording and the reserved bytes are a region of their own whose stores
  *   become effects.
  * - spin locks, the CPU and NUMA ids, xdp_get_buff_len: constants or the
- *   length.
+ *   length; xdp_adjust_meta: decided (its checks do not depend on the
+ *   length), an effect; xdp_load_bytes/store_bytes: copies through the
+ *   shadow, in bounds by a length guard.
  * Assumes: the interpreter's helpers (src/vm) define the semantics: routes
  * and interface MTUs do not change while x lives.
  */
@@ -442,6 +444,82 @@ static int rec_spin_lock(struct jn_tracer *tr)
 	return set_r0_const(tr, 0);
 }
 
+/* bpf_xdp_adjust_meta(ctx, delta): the checks are on positions in the
+ * frame that do not depend on the length: decided here; an effect. */
+static int rec_adjust_meta(struct jn_tracer *tr)
+{
+	struct jn_tcall *call;
+	uint64_t d64;
+	int64_t meta, data;
+	int c, r, rc;
+
+	if (tr->R[1].kind != SK_CTX)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: adjust_meta context", tr->pc);
+	if ((rc = spec_reg(tr, 2, &d64)))
+		return rc;
+	meta = JN_XDP_HEADROOM + tr->meta_off + (int32_t)d64;
+	data = JN_XDP_HEADROOM + tr->data_off;
+	if (meta < JN_XDP_FRAME_HDR || meta > data)
+		return set_r0_const(tr, (uint64_t)-EINVAL);
+	if (data - meta > 32 || ((data - meta) & 3))
+		return set_r0_const(tr, (uint64_t)-EACCES);
+	if ((c = jn_rec_new_call(tr, BPF_FUNC_xdp_adjust_meta)) < 0)
+		return c;
+	call = &tr->b.t->calls[c];
+	call->kind[0] = JN_TA_CTX;
+	call->kind[1] = JN_TA_VAL;
+	call->val[1] = tr->R[2].ref;
+	if ((r = jn_tb_emit(&tr->b, JN_TIR_ECALL, 8, -1, -1, c, 0)) < 0)
+		return r;
+	tr->b.t->ir[r].flags |= JN_TF_POST;
+	tr->meta_off = meta - JN_XDP_HEADROOM;
+	tr->run->data_meta = tr->frame + meta;
+	return set_r0_const(tr, 0);
+}
+
+/* bpf_xdp_load_bytes / store_bytes(ctx, off, buf, len): offset and length
+ * specialised, in bounds or not by a length guard, the bytes copied between
+ * the packet and a stack buffer through the shadow (stores to the packet are
+ * effects). */
+static int rec_xdp_bytes(struct jn_tracer *tr, int32_t id)
+{
+	struct sval pkt = { .kind = SK_PKT }, *buf = &tr->R[3];
+	uint64_t off, len;
+	int64_t need;
+	bool ok;
+	int rc;
+
+	if (tr->R[1].kind != SK_CTX || buf->kind != SK_STACK)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: xdp_load/store_bytes arguments", tr->pc);
+	if ((rc = spec_reg(tr, 2, &off)) || (rc = spec_reg(tr, 4, &len)))
+		return rc;
+	if (len > JN_ISA_STACK)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: %llu bytes", tr->pc, (unsigned long long)len);
+	if (off > 0xffff)
+		return set_r0_const(tr, (uint64_t)-EFAULT);
+	/* in bounds: off + len <= data_end - data */
+	need = (int64_t)(off + len) + tr->data_off - tr->end_off;
+	if (tr->end_abs) {
+		ok = (int64_t)(off + len) + tr->data_off <= tr->end_off;
+	} else {
+		ok = (int64_t)tr->len >= need;
+		if ((rc = jn_rec_len_guard(tr, ok ? JN_TC_GE : JN_TC_LT, need)))
+			return rc;
+	}
+	if (!ok)
+		return set_r0_const(tr, (uint64_t)-EINVAL);
+	pkt.off = tr->data_off + (int64_t)off;
+	for (uint64_t o = 0; o < len; o += 8) {
+		unsigned n = len - o < 8 ? (unsigned)(len - o) : 8;
+		const struct sval *from = id == BPF_FUNC_xdp_load_bytes ? &pkt : buf;
+		const struct sval *to = id == BPF_FUNC_xdp_load_bytes ? buf : &pkt;
+		struct sval v;
+		if ((rc = jn_rec_load(tr, from, (int64_t)o, n, &v)) || (rc = jn_rec_store(tr, to, (int64_t)o, n, &v)))
+			return rc;
+	}
+	return set_r0_const(tr, 0);
+}
+
 int jn_rec_other_helper(struct jn_tracer *tr, int32_t id)
 {
 	int r;
@@ -454,6 +532,8 @@ int jn_rec_other_helper(struct jn_tracer *tr, int32_t id)
 	case BPF_FUNC_ringbuf_submit: case BPF_FUNC_ringbuf_discard: return rec_release(tr, id);
 	case BPF_FUNC_spin_lock: case BPF_FUNC_spin_unlock: return rec_spin_lock(tr);
 	case BPF_FUNC_get_smp_processor_id: case BPF_FUNC_get_numa_node_id: return set_r0_const(tr, 0);
+	case BPF_FUNC_xdp_adjust_meta: return rec_adjust_meta(tr);
+	case BPF_FUNC_xdp_load_bytes: case BPF_FUNC_xdp_store_bytes: return rec_xdp_bytes(tr, id);
 	case BPF_FUNC_xdp_get_buff_len:
 		if ((r = jn_rec_cur_len(tr)) < 0)
 			return r;

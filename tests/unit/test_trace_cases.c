@@ -154,7 +154,8 @@ static void test_adjust_head_and_stores_in_front_of_the_packet(void **state)
 
 /* The NIC run and the interpreter write the same log (trace_printk) or
  * events (perf_event_output) file, byte for byte. */
-static void same_output(const char *objpath, const char *entry, const char *maps, bool events)
+static void same_output(const char *objpath, const char *entry, const char *maps, bool events,
+			const struct jn_pkt_set *set)
 {
 	struct jn_obj *obj;
 	struct jn_xdp *x[2];
@@ -184,13 +185,13 @@ static void same_output(const char *objpath, const char *entry, const char *maps
 		}
 	}
 	assert_int_equal(jn_nic_new(x[0], &o, &nic, err, sizeof(err)), 0);
-	for (uint64_t i = 0; i < traffic.n; i++) {
+	for (uint64_t i = 0; i < set->n; i++) {
 		struct jn_xdp_result r;
 		bool hit;
-		jn_nic_packet(nic, &traffic.pkts[i], &r, &hit);
-		jn_xdp_run(x[1], traffic.pkts[i].data, traffic.pkts[i].caplen, traffic.pkts[i].ts_ns, &r, false);
+		jn_nic_packet(nic, &set->pkts[i], &r, &hit);
+		jn_xdp_run(x[1], set->pkts[i].data, set->pkts[i].caplen, set->pkts[i].ts_ns, &r, false);
 	}
-	assert_true(jn_nic_stats(nic)->hits > traffic.n / 2);
+	assert_true(jn_nic_stats(nic)->hits > set->n / 2);
 	jn_nic_free(nic);
 	for (int k = 0; k < 2; k++) {
 		jn_xdp_close(x[k]);
@@ -209,7 +210,7 @@ static void test_trace_printk_runs_in_the_trace(void **state)
 {
 	(void)state;
 	expect_traced("t_printk", traffic.n / 2);
-	same_output(OBJ, "t_printk", NULL, false);
+	same_output(OBJ, "t_printk", NULL, false, &traffic);
 }
 
 /* xdpdump's perf_event_output of the packet, from libxdp (its .data set
@@ -222,7 +223,7 @@ static void test_perf_event_output_runs_in_the_trace(void **state)
 		return;
 	}
 	same_output("/usr/lib/x86_64-linux-gnu/bpf/xdpdump_xdp.o", NULL,
-		    "tests/maps/xdpdump_ifindex1.maps.json", true);
+		    "tests/maps/xdpdump_ifindex1.maps.json", true, &traffic);
 }
 
 static void test_adjust_tail_to_a_constant_end(void **state)
@@ -330,7 +331,7 @@ static void test_ringbuf_reservations_are_effects(void **state)
 {
 	(void)state;
 	expect_traced_in(HOBJ, HMAPS, "h_ringbuf", traffic.n / 2);
-	same_output(HOBJ, "h_ringbuf", HMAPS, true);
+	same_output(HOBJ, "h_ringbuf", HMAPS, true, &traffic);
 }
 
 static void test_tail_call_from_a_subprogram_returns_to_its_caller(void **state)
@@ -345,6 +346,44 @@ static void test_calls_after_a_subprograms_tail_call(void **state)
 {
 	(void)state;
 	expect_traced_in(HOBJ, HMAPS, "h_subtail_call", traffic.n / 2);
+}
+
+/* tests/objs/helpers.bpf.c: bpf_loop, csum_diff, check_mtu, a queue push,
+ * ring buffer and perf output, adjust_meta with metadata written, spin
+ * locks, a tail call into a program using xdp_load/store_bytes and
+ * get_buff_len: every path traced, the same events as the interpreter's. */
+static void test_every_helper_of_the_helpers_object(void **state)
+{
+	const char *obj = "build/tests/objs/helpers.o", *maps = "tests/maps/helpers.maps.json";
+	struct jn_pkt_set set = { .pkts = calloc(traffic.n, sizeof(*set.pkts)) };
+	uint8_t *bytes = malloc(traffic.n * 2048);
+	struct eq_stats es = {0};
+	(void)state;
+
+	/* the program's path is chosen by the last byte of the destination MAC */
+	assert_non_null(set.pkts);
+	assert_non_null(bytes);
+	for (uint64_t i = 0; i < traffic.n; i++) {
+		set.pkts[set.n] = traffic.pkts[i];
+		if (traffic.pkts[i].caplen < 14 || traffic.pkts[i].caplen > 2048)
+			continue;
+		memcpy(bytes + 2048 * set.n, traffic.pkts[i].data, traffic.pkts[i].caplen);
+		bytes[2048 * set.n + 5] = (uint8_t)(i / 16);   /* runs of 16 packets per path */
+		set.pkts[set.n].data = bytes + 2048 * set.n;
+		set.n++;
+	}
+	equiv(obj, "xdp_helpers", maps, &set, 3, JN_POL_LRU, &es);
+	print_message("xdp_helpers      %llu of %llu packets hit, %llu paths, %llu aborts\n",
+		      (unsigned long long)es.nic.hits, (unsigned long long)set.n,
+		      (unsigned long long)es.nic.distinct_paths, (unsigned long long)es.nic.aborts);
+	assert_int_equal(es.mismatches, 0);
+	assert_int_equal(es.maps_differ, 0);
+	assert_int_equal(es.nic.aborts, 0);
+	assert_true(es.nic.distinct_paths >= 4);
+	assert_true(es.nic.hits > set.n / 2);
+	same_output(obj, "xdp_helpers", maps, true, &set);
+	free(set.pkts);
+	free(bytes);
 }
 
 /* ---- invalidation (src/trace/inval.c): h_cfg reads cfg[pkt[14] & 3], the
@@ -465,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_ringbuf_reservations_are_effects),
 		cmocka_unit_test(test_tail_call_from_a_subprogram_returns_to_its_caller),
 		cmocka_unit_test(test_calls_after_a_subprograms_tail_call),
+		cmocka_unit_test(test_every_helper_of_the_helpers_object),
 		cmocka_unit_test(test_a_map_update_invalidates_exactly_the_traces_reading_the_entry),
 		cmocka_unit_test(test_an_announced_update_invalidates_and_revalidates),
 	};
