@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <linux/bpf.h>
@@ -39,86 +40,100 @@ enum { SAMPLE = 16, GEN = 200 };
 enum { SAMPLE = 2, GEN = 800 };
 #endif
 
-/* ---- traffic: a sample of every shared capture, then generated ---- */
-static struct jn_pkt_set traffic;
-static struct jn_pkt_set *loaded[64];
-static int nloaded;
-static uint8_t *arena;
+/* ---- traffic: every shared capture (every SAMPLE-th packet), and
+ * generated profiles written to a temporary capture and read back ---- */
+static struct jn_pkt_set *sets[64];
+static uint64_t stride[64];
+static int nsets;
 
-static void push(const struct jn_pkt *p, size_t *cap)
+static int add_generated(const char *profile, uint64_t count, uint64_t seed)
 {
-	if (traffic.n == *cap) {
-		*cap = *cap ? 2 * *cap : 4096;
-		traffic.pkts = realloc(traffic.pkts, *cap * sizeof(*traffic.pkts));
-		assert_non_null(traffic.pkts);
-	}
-	traffic.pkts[traffic.n++] = *p;
-}
-
-static void gen(const char *profile, uint64_t count, uint64_t seed, size_t *cap, size_t *used)
-{
+	char path[] = "/tmp/test_trace_vliw_XXXXXX", err[256];
 	struct jn_gen_cfg cfg;
-	struct jn_gen *g;
+	struct jn_gen *g = NULL;
+	struct jn_pkt_writer *wr = NULL;
 	struct jn_pkt p;
-	char err[256];
+	int fd = mkstemp(path), rc;
 
-	assert_int_equal(jn_pkt_gen_profile(&cfg, profile, err, sizeof(err)), 0);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	rc = jn_pkt_gen_profile(&cfg, profile, err, sizeof(err));
 	cfg.count = count;
 	cfg.seed = seed;
-	assert_int_equal(jn_pkt_gen_new(&cfg, &g, err, sizeof(err)), 0);
-	while (jn_pkt_gen_next(g, &p, NULL) == 1) {
-		assert_true(*used + p.caplen <= (8u << 20));
-		memcpy(arena + *used, p.data, p.caplen);
-		p.data = arena + *used;
-		*used += p.caplen;
-		push(&p, cap);
-	}
+	rc = rc ? rc : jn_pkt_gen_new(&cfg, &g, err, sizeof(err));
+	rc = rc ? rc : jn_pkt_writer_open(path, &wr, err, sizeof(err));
+	while (!rc && jn_pkt_gen_next(g, &p, NULL) == 1)
+		rc = jn_pkt_writer_write(wr, &p, err, sizeof(err));
+	if (wr && jn_pkt_writer_close(wr, err, sizeof(err)) && !rc)
+		rc = -1;
 	jn_pkt_gen_free(g);
+	if (!rc && !(rc = jn_pkt_load(path, &sets[nsets], err, sizeof(err))))
+		stride[nsets++] = 1;
+	unlink(path);
+	return rc;
 }
 
 static int traffic_setup(void **state)
 {
-	size_t cap = 0, used = 0;
 	DIR *d = opendir(PCAPS);
 	struct dirent *de;
 	char path[512], err[256];
 
 	(void)state;
-	if (!d || !(arena = malloc(8u << 20)))
+	if (!d)
 		return -1;
-	while ((de = readdir(d)) && nloaded < 64) {
+	while ((de = readdir(d)) && nsets < 60) {
 		size_t l = strlen(de->d_name);
 		if (l < 5 || strcmp(de->d_name + l - 5, ".pcap"))
 			continue;
 		snprintf(path, sizeof(path), PCAPS "%s", de->d_name);
-		if (jn_pkt_load(path, &loaded[nloaded], err, sizeof(err)) && !loaded[nloaded])
+		if (jn_pkt_load(path, &sets[nsets], err, sizeof(err)) && !sets[nsets])
 			continue;
-		for (uint64_t i = 0; i < loaded[nloaded]->n; i += SAMPLE)
-			push(&loaded[nloaded]->pkts[i], &cap);
-		nloaded++;
+		stride[nsets++] = SAMPLE;
 	}
 	closedir(d);
-	gen("datacenter", 2 * GEN, 3, &cap, &used);
-	gen("malformed", GEN, 1, &cap, &used);
-	gen("linerate", GEN, 5, &cap, &used);
-	return 0;
+	return add_generated("datacenter", 2 * GEN, 3) || add_generated("malformed", GEN, 1) ||
+	       add_generated("linerate", GEN, 5) ? -1 : 0;
 }
 
 static int traffic_teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < nloaded; i++)
-		jn_pkt_set_free(loaded[i]);
-	free(traffic.pkts);
-	free(arena);
+	for (int i = 0; i < nsets; i++)
+		jn_pkt_set_free(sets[i]);
 	return 0;
 }
 
 struct vq { uint64_t packets, hits, mismatches, maps_differ; struct jn_nic_vliw_stats vs; };
 
-/* The NIC model on the VLIW engine and a fresh interpreter, side by side. */
-static void vliw_equiv(const char *name, const struct jn_pkt_set *set, uint32_t cap, int lanes,
-		       struct vq *q)
+/* One packet through the NIC (hits on the core) and the interpreter: 1 if
+ * the results differ. */
+static int one_packet(const char *name, struct jn_nic *nic, struct jn_xdp *ref, const struct jn_pkt *p,
+		      struct vq *q)
+{
+	struct jn_xdp_result ra, rb;
+	bool hit;
+	int rca = jn_nic_packet(nic, p, &ra, &hit), rcb = jn_xdp_run(ref, p->data, p->caplen, p->ts_ns, &rb, false);
+
+	assert_int_equal(rca, rcb);
+	q->packets++;
+	if (rca)
+		return 0;
+	q->hits += hit;
+	if (same_result(&ra, &rb))
+		return 0;
+	if (q->mismatches < 3)
+		fprintf(stderr, "%s: packet %llu (%s): vliw %s len %u%s%s, interp %s len %u\n", name,
+			(unsigned long long)p->index, hit ? "hit" : "miss", jn_xdp_action_name(ra.action),
+			ra.len, ra.err ? " fault: " : "", ra.err ? ra.errmsg : "",
+			jn_xdp_action_name(rb.action), rb.len);
+	return 1;
+}
+
+/* The NIC model on the VLIW engine and a fresh interpreter, side by side,
+ * over all the traffic; then the maps. */
+static void vliw_equiv(const char *name, uint32_t cap, int lanes, struct vq *q)
 {
 	char obj[256], maps[256], err[256];
 	struct inst a, b;
@@ -135,23 +150,9 @@ static void vliw_equiv(const char *name, const struct jn_pkt_set *set, uint32_t 
 	o.run = jn_nic_vliw_run;
 	o.run_arg = v;
 	assert_int_equal(jn_nic_new(a.x, &o, &nic, err, sizeof(err)), 0);
-	for (uint64_t i = 0; i < set->n; i++) {
-		const struct jn_pkt *p = &set->pkts[i];
-		struct jn_xdp_result ra, rb;
-		bool hit;
-		int rca = jn_nic_packet(nic, p, &ra, &hit);
-		int rcb = jn_xdp_run(b.x, p->data, p->caplen, p->ts_ns, &rb, false);
-		q->packets++;
-		assert_int_equal(rca, rcb);
-		if (rca)
-			continue;
-		q->hits += hit;
-		if (!same_result(&ra, &rb) && q->mismatches++ < 3)
-			fprintf(stderr, "%s: packet %llu (%s): vliw %s len %u%s%s, interp %s len %u\n", name,
-				(unsigned long long)i, hit ? "hit" : "miss", jn_xdp_action_name(ra.action),
-				ra.len, ra.err ? " fault: " : "", ra.err ? ra.errmsg : "",
-				jn_xdp_action_name(rb.action), rb.len);
-	}
+	for (int s = 0; s < nsets; s++)
+		for (uint64_t i = 0; i < sets[s]->n; i += stride[s])
+			q->mismatches += (uint64_t)one_packet(name, nic, b.x, &sets[s]->pkts[i], q);
 	struct json_object *ma = jn_xdp_dump_maps(a.x), *mb = jn_xdp_dump_maps(b.x);
 	if (strcmp(json_object_to_json_string(ma), json_object_to_json_string(mb))) {
 		q->maps_differ++;
@@ -180,7 +181,7 @@ static void test_vliw_engine_equals_interpreter_on_every_program(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		struct vq q = {0};
-		vliw_equiv(progs[i], &traffic, 16, 4, &q);
+		vliw_equiv(progs[i], 16, 4, &q);
 		fprintf(stderr, "  %-16s %llu packets, %llu hits (%llu on the core), rows %u/%u/%u of %zu, "
 			"cycles %llu/%llu/%llu, refused %llu\n", progs[i], (unsigned long long)q.packets,
 			(unsigned long long)q.hits, (unsigned long long)q.vs.hits, q.vs.rows_min,
@@ -216,7 +217,7 @@ static void test_vliw_engine_small_cache_and_lane_counts(void **state)
 	for (size_t c = 0; c < 2; c++)
 		for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 			struct vq q = {0};
-			vliw_equiv(progs[i], &traffic, conf[c].cap, conf[c].lanes, &q);
+			vliw_equiv(progs[i], conf[c].cap, conf[c].lanes, &q);
 			assert_int_equal(q.mismatches, 0);
 			assert_int_equal(q.maps_differ, 0);
 			assert_int_equal(q.vs.mismatches + q.vs.faults + q.vs.refused, 0);
