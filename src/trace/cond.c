@@ -160,12 +160,58 @@ static int cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* t->cond: the length bounds, then the distinct sorted parts, joined by
+ * " && " ("true" if none); counts the conjuncts. */
+static int join(struct jn_trace *t, char *const *parts, size_t np, int64_t lo, int64_t hi)
+{
+	char bounds[64];
+	size_t len = 0, nc = 0, bl = 0;
+	char *p;
+
+	if (lo > JN_XDP_MIN_LEN) {
+		bl += (size_t)snprintf(bounds, sizeof(bounds), "len >= %" PRId64, lo);
+		nc++;
+	}
+	if (hi < JN_XDP_MAX_DATA) {
+		bl += (size_t)snprintf(bounds + bl, sizeof(bounds) - bl, "%slen <= %" PRId64,
+				       nc ? " && " : "", hi);
+		nc++;
+	}
+	len = bl;
+	for (size_t i = 0; i < np; i++)
+		if (!i || strcmp(parts[i], parts[i - 1]))
+			len += 4 + strlen(parts[i]);
+	if (!(p = t->cond = malloc(len + 5)))
+		return -ENOMEM;
+	memcpy(p, bounds, bl);
+	p += bl;
+	for (size_t i = 0; i < np; i++) {
+		size_t l;
+		if (i && !strcmp(parts[i], parts[i - 1]))
+			continue;
+		if (nc++) {
+			memcpy(p, " && ", 4);
+			p += 4;
+		}
+		l = strlen(parts[i]);
+		memcpy(p, parts[i], l);
+		p += l;
+	}
+	if (!nc) {
+		memcpy(p, "true", 4);
+		p += 4;
+	}
+	*p = 0;
+	t->info.conds = (uint32_t)nc;
+	return 0;
+}
+
 int jn_tcond_build(struct jn_trace *t)
 {
 	int64_t lo = JN_XDP_MIN_LEN, hi = JN_XDP_MAX_DATA;
 	char **parts = calloc(t->n + 2, sizeof(*parts)), *all = NULL;
 	size_t *at = calloc(t->n + 2, sizeof(*at));
-	size_t np = 0, len = 0, nn;
+	size_t np = 0, nn;
 	FILE *f = parts && at ? open_memstream(&all, &nn) : NULL;
 	int rc = 0;
 
@@ -194,23 +240,8 @@ int jn_tcond_build(struct jn_trace *t)
 	if (rc)
 		np = 0;
 	qsort(parts, np, sizeof(*parts), cmpstr);
-	f = rc ? NULL : open_memstream(&t->cond, &len);
-	if (f) {
-		size_t nc = 0;
-		if (lo > JN_XDP_MIN_LEN)
-			nc += fprintf(f, "len >= %" PRId64, lo) > 0;
-		if (hi < JN_XDP_MAX_DATA)
-			nc += fprintf(f, "%slen <= %" PRId64, nc ? " && " : "", hi) > 0;
-		for (size_t i = 0; i < np; i++)
-			if (!i || strcmp(parts[i], parts[i - 1]))
-				nc += fprintf(f, "%s%s", nc ? " && " : "", parts[i]) > 0;
-		if (!nc)
-			fputs("true", f);
-		t->info.conds = (uint32_t)nc;
-		rc = fclose(f) ? -ENOMEM : 0;
-	} else if (!rc) {
-		rc = -ENOMEM;
-	}
+	if (!rc)
+		rc = join(t, parts, np, lo, hi);
 	free(all);
 	free(at);
 	free(parts);
