@@ -16,7 +16,9 @@
  * go when the value surely fits already (cfg.c's widths of numbers), and
  * "rD >>= S; rD &= 2^(32-S) - 1" (a u32 field of a 64-bit value, jhash's
  * "x >> 13 & 0x7ffff") becomes the 32-bit shift "wD >>= S", and
- * "rD += rX; rD += K" adds the constant first. */
+ * "rD += rX; rD += K" adds the constant first, and clang's u32 modulo
+ * "wT = wX; rT /= K; rT *= K; rX -= rT" is "wX %= K" when only the low 32
+ * bits of rX are read afterwards. */
 #include "vliw_internal.h"
 
 static bool const_src(const struct xfn *f, size_t i, int64_t *c)
@@ -162,6 +164,66 @@ static bool const_first(struct xfn *f, size_t i)
 	return true;
 }
 
+/* Does rX's value after insn s only matter in its low 32 bits?  Its reads
+ * up to where it dies, in straight code, are low-bit ops on it (add, sub,
+ * mul, and, or, xor, lsh, any 32-bit op) or stores of 4 bytes or fewer. */
+static bool low32_only(const struct xfn *f, size_t s, uint8_t x)
+{
+	uint16_t xb = (uint16_t)(1u << x);
+
+	for (size_t j = s + 1; j < f->n; j++) {
+		const struct xin *in = &f->code[j];
+		if (!(f->live_in[j] & xb))
+			return true;
+		if (f->target[j] || jn_vliw_is_jump(in) || jn_vliw_is_exit(in))
+			return false;
+		if (!(jn_vliw_uses(in) & xb))
+			continue;
+		bool narrow = in->op <= JN_OP_BSWAP64 ? false : xform(in) == XF_ALU_K || xform(in) == XF_ALU_X;
+		switch (in->op) {
+		case JN_OP_ADD64_K: case JN_OP_SUB64_K: case JN_OP_MUL64_K: case JN_OP_AND64_K:
+		case JN_OP_OR64_K: case JN_OP_XOR64_K: case JN_OP_LSH64_K:
+		case JN_OP_ADD64_X: case JN_OP_SUB64_X: case JN_OP_MUL64_X: case JN_OP_AND64_X:
+		case JN_OP_OR64_X: case JN_OP_XOR64_X:
+			narrow = true;
+			break;
+		case JN_OP_STXW: case JN_OP_STXH: case JN_OP_STXB:
+			narrow = in->src == x && in->dst != x;
+			break;
+		default:
+			break;
+		}
+		if (!narrow || (xform(in) == XF_ALU_X && in->src == x && in->dst != x))
+			return false;   /* (another register made from it would need the same) */
+	}
+	return false;
+}
+
+/* wT = wX; rT /= K; rT *= K; rX -= rT  ->  wX %= K, when only rX's low 32
+ * bits matter afterwards (clang's "u32 % K"). */
+static bool mod32(struct xfn *f, size_t i)
+{
+	struct xin *m = &f->code[i];
+
+	if (m->del || m->op != JN_OP_MOV32_X || m->src == m->dst)
+		return false;
+	uint8_t t = m->dst, x = m->src;
+	uint16_t both = (uint16_t)(1u << t | 1u << x);
+	long d = next_touch(f, i, both, 0), u = d < 0 ? -1 : next_touch(f, (size_t)d, both, 0);
+	long s = u < 0 ? -1 : next_touch(f, (size_t)u, both, 0);
+	if (s < 0)
+		return false;
+	struct xin *dv = &f->code[d], *mu = &f->code[u], *sb = &f->code[s];
+	if ((dv->op != JN_OP_DIV64_K && dv->op != JN_OP_DIV32_K) || dv->dst != t || dv->imm <= 0 ||
+	    (mu->op != JN_OP_MUL64_K && mu->op != JN_OP_MUL32_K) || mu->dst != t || mu->imm != dv->imm ||
+	    sb->op != JN_OP_SUB64_X || sb->dst != x || sb->src != t || (f->live_out[s] & (1u << t)) ||
+	    !low32_only(f, (size_t)s, x))
+		return false;
+	*m = (struct xin){ .op = JN_OP_MOD32_K, .dst = x, .imm = dv->imm, .pc = m->pc };
+	dv->del = mu->del = sb->del = 1;
+	return true;
+}
+
 static int fused(int op)
 {
 	switch (op) {
@@ -213,7 +275,8 @@ int jn_vliw_pass_alu3(struct xfn *f)
 	int n = 0;
 
 	for (size_t i = 0; i < f->n; i++)
-		n += no_op(f, i) || mask_shift(f, i) || shift_mask(f, i) || to_imm(f, i) || const_first(f, i);
+		n += no_op(f, i) || mask_shift(f, i) || shift_mask(f, i) || to_imm(f, i) || const_first(f, i) ||
+		     mod32(f, i);
 	for (size_t i = 0; i + 1 < f->n; i++) {
 		int z = zext(f, i);
 		if (z) {

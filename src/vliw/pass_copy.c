@@ -13,7 +13,8 @@
  *     8- and 6-byte stores only when the constant is a sign-extended imm32);
  *   - a read-modify-write of a map value, "rA = *(uN *)(rB + o); rA += K;
  *     *(uN *)(rB + o) = rA" (N = 4 or 8, rA dead after), becomes
- *     "rA = K; lock *(uN *)(rB + o) += rA" (or "+= rC" for rA += rC): the
+ *     "rA = K; lock *(uN *)(rB + o) += rA" (or "+= rC" for rA += rC, and
+ *     for "rC += rA; *(uN *)(rB + o) = rC" with rC dead after too): the
  *     same bytes end with the same value, and the access faults where the
  *     load would have.  Atomic add is in the base ISA; "rA = K" can move
  *     up above the NULL check, so the counter costs one row, not three. */
@@ -57,17 +58,20 @@ static bool rmw(struct xfn *f, size_t i)
 {
 	struct xin *ld = &f->code[i], *add = &f->code[i + 1], *st = &f->code[i + 2];
 	uint8_t a = ld->dst, b = ld->src;
+	/* the sum kept in the other register: rA = *(rB + o); rC += rA; *(rB + o) = rC */
+	bool swap = (add->op == JN_OP_ADD64_X || add->op == JN_OP_ADD32_X) && add->src == a && add->dst != a;
+	uint8_t sum = swap ? add->dst : a;
 
 	if ((ld->op != JN_OP_LDXW && ld->op != JN_OP_LDXDW) || ld->chk || a == b || add->del || st->del ||
-	    f->target[i + 1] || f->target[i + 2] || !is_add(add, a) ||
+	    f->target[i + 1] || f->target[i + 2] || !(swap ? add->dst != b : is_add(add, a)) ||
 	    st->op != (ld->op == JN_OP_LDXW ? JN_OP_STXW : JN_OP_STXDW) || st->dst != b ||
-	    st->src != a || st->off != ld->off || (f->live_out[i + 2] & (1u << a)) ||
+	    st->src != sum || st->off != ld->off || (f->live_out[i + 2] & (1u << a | 1u << sum)) ||
 	    jn_vliw_region(f, i, b) != RG_MAP || (add->op == JN_OP_ADD32_K && ld->op == JN_OP_LDXDW) ||
 	    (add->op == JN_OP_ADD32_X && ld->op == JN_OP_LDXDW))
 		return false;
 	bool k = add->op == JN_OP_ADD64_K || add->op == JN_OP_ADD32_K;
 	st->op = ld->op == JN_OP_LDXW ? JN_OP_AADD32 : JN_OP_AADD64;
-	st->src = k ? a : add->src;
+	st->src = k ? a : swap ? sum : add->src;
 	st->imm = 0;
 	if (k) {
 		*ld = (struct xin){ .op = JN_OP_MOV64_K, .dst = a, .imm = add->imm, .pc = ld->pc };

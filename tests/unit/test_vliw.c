@@ -712,6 +712,28 @@ static void branch_savers_equal_interpreter(void **state)
 		assert_true(crafted_equal(text, JN_VLIW_ALL_PASSES) <=
 			    crafted_equal(text, JN_VLIW_ALL_PASSES & ~(1u << JN_VLIW_PASS_SELECT)));
 	}
+	/* a register cleared by a one-bit flag: masked, no branch */
+	for (int ne = 0; ne < 2; ne++) {
+		snprintf(text, sizeof(text), CTX "r4 = r2\nr4 -= r1\nr3 = r4\nr4 &= 1\nif r4 %s 0 goto l\n"
+			 "r3 = 0\nl:\nr0 = r3\nr0 &= 3\nexit\n", ne ? "!=" : "==");
+		struct jn_vliw_prog *p = compile_text(text, 4, JN_VLIW_ALL_PASSES);
+		for (size_t i = 0; i < p->n; i++)
+			assert_false(jn_vliw_is_cond(&p->code[i]));
+		jn_vliw_free(p);
+		crafted_equal(text, JN_VLIW_ALL_PASSES);
+	}
+	/* clang's u32 modulo as one instruction when only the low 32 bits are read
+	 * after; kept when all 64 are */
+	for (int wide = 0; wide < 2; wide++) {
+		snprintf(text, sizeof(text), CTX "r4 = r2\nr4 -= r1\nr4 *= 0x1e3779b1\nw5 = w4\nr5 /= 61\n"
+			 "r5 *= 61\nr4 -= r5\nr4 += 7\n%s\nr0 = *(u32 *)(r10 - 4)\nr0 &= 3\nexit\n",
+			 wide ? "*(u64 *)(r10 - 8) = r4\nr0 = *(u64 *)(r10 - 8)\nr0 >>= 1\n"
+				"*(u32 *)(r10 - 4) = w0" : "*(u32 *)(r10 - 4) = w4");
+		struct jn_vliw_prog *p = compile_text(text, 4, JN_VLIW_ALL_PASSES);
+		assert_true(has_op(p, JN_OP_MOD32_K) == !wide);
+		jn_vliw_free(p);
+		crafted_equal(text, JN_VLIW_ALL_PASSES);
+	}
 	/* not below 2^7 (no mask): the branch stays */
 	struct jn_vliw_prog *p = compile_text(CTX "r4 = r2\nr4 -= r1\nr3 = 1\nif r4 > 40 goto l\nr3 = 0\nl:\n"
 					      "r0 = r3\nexit\n", 4, JN_VLIW_ALL_PASSES);
