@@ -142,16 +142,6 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	return jn_nic_watch(n, (size_t)(e - n->ent));
 }
 
-void jn_nic_swap(struct jn_nic *n, size_t i, size_t j)
-{
-	struct centry tmp = n->ent[i];
-
-	n->ent[i] = n->ent[j];
-	n->ent[j] = tmp;
-	n->paths[n->ent[i].path].slot = (int32_t)i;
-	n->paths[n->ent[j].path].slot = (int32_t)j;
-}
-
 void jn_nic_cache_free(struct jn_nic *n)
 {
 	for (size_t i = 0; i < n->nent; i++)

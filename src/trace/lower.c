@@ -60,6 +60,22 @@ static uint8_t sized(uint8_t generic, uint8_t one1, uint8_t sz)
 	}
 }
 
+/* cond with its operands swapped (a < b is b > a). */
+static uint8_t mirror(int64_t cond)
+{
+	switch (cond) {
+	case JN_TC_GT: return JN_TC_LT;
+	case JN_TC_LT: return JN_TC_GT;
+	case JN_TC_GE: return JN_TC_LE;
+	case JN_TC_LE: return JN_TC_GE;
+	case JN_TC_SGT: return JN_TC_SLT;
+	case JN_TC_SLT: return JN_TC_SGT;
+	case JN_TC_SGE: return JN_TC_SLE;
+	case JN_TC_SLE: return JN_TC_SGE;
+	default: return (uint8_t)cond;   /* ==, !=, &, !& */
+	}
+}
+
 static uint8_t lower_op(const struct jn_trace *t, const struct jn_tins *in)
 {
 	switch (in->op) {
@@ -95,6 +111,15 @@ static uint8_t lower_op(const struct jn_trace *t, const struct jn_tins *in)
 static void lower(const struct jn_trace *t, uint32_t i, struct jn_txop *o)
 {
 	const struct jn_tins *in = &t->ir[i];
+	struct jn_tins sw;
+
+	if (in->op == JN_TIR_GUARD && t->ir[in->a].op == JN_TIR_KINT && t->ir[in->b].op != JN_TIR_KINT) {
+		sw = *in;   /* "5 <= x" is "x >= 5": a guard against a constant */
+		sw.a = in->b;
+		sw.b = in->a;
+		sw.k = mirror(in->k);
+		in = &sw;
+	}
 
 	*o = (struct jn_txop){ .op = lower_op(t, in), .sz = in->sz, .d = (int32_t)i, .a = in->a,
 			       .b = in->b, .k = in->k };

@@ -330,13 +330,15 @@ static inline __attribute__((always_inline)) int try_entry(struct jn_nic *n, siz
 	uint32_t ops;
 	int rc;
 
-	e->tried = n->tick + 1;
-	if (e->invalid)   /* cannot hold under the maps as they are (inval.c) */
+	if (e->invalid) {   /* cannot hold under the maps as they are (inval.c) */
+		e->tried = n->tick + 1;
 		return 0;
+	}
 	rc = n->o.run ? n->o.run(n->o.run_arg, e->t, n->x, tp, res, &ops)
 	   : cd ? jn_trace_run_x1(e->t, cd->x1, cd->nx1, n->x, tp, res, &ops)
 		: jn_trace_run(e->t, n->x, tp, res, &ops);
 	if (__builtin_expect(rc != 1, 0)) {
+		e->tried = n->tick + 1;   /* the walk skips it (a hit ends the packet) */
 		if (rc < 0)
 			return rc;
 		n->st.check_ops += ops;

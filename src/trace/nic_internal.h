@@ -26,7 +26,7 @@ struct centry {
 	bool stale;                /* a guard over map contents alone failed: evicted first */
 	bool invalid;              /* (inval.c) cannot hold under the maps as they are: not tried */
 	uint64_t writes;           /* (inval.c) maps its effects may write */
-	uint64_t tried;            /* 1 + the packet index it was last tried on */
+	uint64_t tried;            /* 1 + the packet index it last failed on (the walk skips it) */
 	uint32_t cons0, ncons;     /* its constraints (dtree.c) */
 };
 
@@ -135,7 +135,15 @@ dflt:
 	return nd;
 }
 /* Swap cache entries i and j (their paths' slots follow). */
-void jn_nic_swap(struct jn_nic *n, size_t i, size_t j);
+static inline void jn_nic_swap(struct jn_nic *n, size_t i, size_t j)
+{
+	struct centry tmp = n->ent[i];
+
+	n->ent[i] = n->ent[j];
+	n->ent[j] = tmp;
+	n->paths[n->ent[i].path].slot = (int32_t)i;
+	n->paths[n->ent[j].path].slot = (int32_t)j;
+}
 /* Path index for hash (created if missing), or -ENOMEM. */
 long jn_nic_path_get(struct jn_nic *n, uint64_t hash);
 /* Install t (takes ownership) for path pi, evicting as the policy says;
