@@ -20,10 +20,7 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 [ -x "$J" ] || { echo "nic_vliw.sh: $J not built"; exit 1; }
 N=1500
 CAPS="$P/ndpi_zoom.pcap $P/tcpdump_vxlan.pcap $P/tcpreplay_test.pcap $P/tcpdump_icmpv6.pcap"
-if [ "$B" = build-san ]; then
-	N=300
-	CAPS="$P/tcpreplay_test.pcap"
-fi
+case "$B" in *build-san) N=300; CAPS="$P/tcpreplay_test.pcap" ;; esac
 "$J" gen --profile datacenter --count $N --seed 3 --out "$T/dc.pcap" >/dev/null || bad "gen"
 "$J" gen --profile malformed --count $N --seed 4 --out "$T/mal.pcap" >/dev/null || bad "gen"
 CAPS="$CAPS $T/dc.pcap $T/mal.pcap"

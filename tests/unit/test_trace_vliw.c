@@ -12,8 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,23 +76,16 @@ static int add_generated(const char *profile, uint64_t count, uint64_t seed)
 
 static int traffic_setup(void **state)
 {
-	DIR *d = opendir(PCAPS);
-	struct dirent *de;
-	char path[512], err[256];
+	glob_t g;
+	char err[256];
 
 	(void)state;
-	if (!d)
+	if (glob(PCAPS "*.pcap", 0, NULL, &g))
 		return -1;
-	while ((de = readdir(d)) && nsets < 60) {
-		size_t l = strlen(de->d_name);
-		if (l < 5 || strcmp(de->d_name + l - 5, ".pcap"))
-			continue;
-		snprintf(path, sizeof(path), PCAPS "%s", de->d_name);
-		if (jn_pkt_load(path, &sets[nsets], err, sizeof(err)) && !sets[nsets])
-			continue;
-		stride[nsets++] = SAMPLE;
-	}
-	closedir(d);
+	for (size_t i = 0; i < g.gl_pathc && nsets < 60; i++)
+		if (!jn_pkt_load(g.gl_pathv[i], &sets[nsets], err, sizeof(err)) || sets[nsets])
+			stride[nsets++] = SAMPLE;
+	globfree(&g);
 	return add_generated("datacenter", 2 * GEN, 3) || add_generated("malformed", GEN, 1) ||
 	       add_generated("linerate", GEN, 5) ? -1 : 0;
 }
