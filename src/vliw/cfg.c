@@ -328,15 +328,14 @@ static void step(struct astate *st, const struct xin *in)
 		if (in->imm == 44 || in->imm == 54 || in->imm == 65)   /* packet moved */
 			st->minlen = 0;
 		if (in->imm == 44 || in->imm == 54 || in->imm == 65) {
-			for (int k = 6; k < 10; k++)
+			for (int k = 1; k < 10; k++)
 				if (pkt_ptr(r[k].kind))
 					r[k] = (struct absval){ AK_PKTV, 0 };
 			for (int k = 0; k < NSLOT; k++)
 				if (pkt_ptr(st->slot[k].kind))
 					st->slot[k] = (struct absval){ AK_PKTV, 0 };
 		}
-		for (int k = 1; k <= 5; k++)
-			r[k] = unk;
+		/* r1-r5 keep their values: helpers (interpreter and simulator) only set r0 */
 		r[0] = in->imm == 1 ? (struct absval){ AK_MAPV, 0 } : unk;
 		break;
 	default:

@@ -66,7 +66,14 @@ struct space {
 /* SP_REL: packet bytes by offset from one base register (one definition
  * of it) whose place in the packet is unknown; it may overlap anything in
  * SP_PKT, so the two check each other's latest accesses. */
-enum { SP_STACK, SP_PKT, SP_OTHER, SP_REL, NSP };
+enum { SP_STACK, SP_PKT, SP_OTHER, SP_REL, SP_MREL, NSP };
+/* SP_MREL: the same for map values through the latest base register used
+ * (accesses through earlier ones go over to SP_OTHER): it may overlap
+ * anything in SP_OTHER. */
+static int partner(int k)
+{
+	return k == SP_PKT ? SP_REL : k == SP_REL ? SP_PKT : k == SP_OTHER ? SP_MREL : k == SP_MREL ? SP_OTHER : -1;
+}
 
 struct sched {
 	int lanes;
@@ -77,6 +84,9 @@ struct sched {
 	int32_t start;                 /* first row of the superblock */
 	int32_t wr[NR], rd[NR];
 	int32_t stack_st[SB], stack_ld[SB], pkt_st[PB], pkt_ld[PB], rel_st[PB], rel_ld[PB];
+	int32_t mrel_st[PB], mrel_ld[PB];
+	int mrel_reg;                  /* SP_MREL's base register and its definition, or -1 */
+	int32_t mrel_def;
 	int32_t defidx[JN_ISA_NREGS];  /* last instruction writing each register (-1: none yet) */
 	int rel_reg;                   /* SP_REL's base register and its definition, or -1 */
 	int32_t rel_def;
@@ -138,11 +148,12 @@ static void begin_superblock(struct sched *s)
 	s->sp[SP_PKT] = (struct space){ PB, s->pkt_st, s->pkt_ld, none, none, none, none };
 	s->sp[SP_OTHER] = (struct space){ 0, NULL, NULL, none, none, none, none };
 	s->sp[SP_REL] = (struct space){ PB, s->rel_st, s->rel_ld, none, none, none, none };
+	s->sp[SP_MREL] = (struct space){ PB, s->mrel_st, s->mrel_ld, none, none, none, none };
 	for (int k = 0; k < PB; k++)
-		s->rel_st[k] = s->rel_ld[k] = none;
+		s->rel_st[k] = s->rel_ld[k] = s->mrel_st[k] = s->mrel_ld[k] = none;
 	for (int k = 0; k < NR; k++)
 		s->defidx[k] = -1;
-	s->rel_reg = -1;
+	s->rel_reg = s->mrel_reg = -1;
 	for (int k = 0; k < SB; k++)
 		s->stack_st[k] = s->stack_ld[k] = none;
 	for (int k = 0; k < PB; k++)
@@ -248,6 +259,25 @@ static void call_region(const struct xfn *f, size_t i, struct touch *t)
 		touch_all(t, k);
 }
 
+/* SP_MREL follows a new map value base: what the old one accessed counts
+ * from now on as accesses anywhere in SP_OTHER (which the new base's
+ * accesses check as a whole). */
+static void mrel_switch(struct sched *s, uint8_t base)
+{
+	struct space *m = &s->sp[SP_MREL], *o = &s->sp[SP_OTHER];
+	int32_t none = s->start - 1;
+
+	o->st_all = max32(o->st_all, m->st_max);
+	o->ld_all = max32(o->ld_all, m->ld_max);
+	o->st_max = max32(o->st_max, m->st_max);
+	o->ld_max = max32(o->ld_max, m->ld_max);
+	for (int k = 0; k < PB; k++)
+		m->st[k] = m->ld[k] = none;
+	m->st_all = m->ld_all = m->st_max = m->ld_max = none;
+	s->mrel_reg = base;
+	s->mrel_def = s->defidx[base];
+}
+
 static void region(struct sched *s, const struct xfn *f, size_t i, struct touch *t)
 {
 	const struct xin *in = &f->code[i];
@@ -275,7 +305,12 @@ static void region(struct sched *s, const struct xfn *f, size_t i, struct touch 
 			touch_all(t, SP_PKT);
 		}
 		return;
-	case RG_MAP: case RG_CTX:
+	case RG_MAP:
+		if (s->mrel_reg != base || s->mrel_def != s->defidx[base])
+			mrel_switch(s, base);
+		touch_bytes(t, SP_MREL, PB / 2 + (int64_t)in->off, sz, PB);
+		return;
+	case RG_CTX:
 		touch_all(t, SP_OTHER);
 		return;
 	case RG_NONSTACK:
@@ -308,9 +343,9 @@ static int32_t mem_bound(const struct sched *s, const struct touch *t, bool wr, 
 		for (int32_t b = t->lo[k]; b < t->hi[k]; b++)
 			lo = max32(lo, wr ? max32(p->st[b] + !same, p->ld[b]) : p->st[b] + 1);
 	}
-	for (int k = SP_PKT; k <= SP_REL; k += SP_REL - SP_PKT)   /* each against all of the other */
-		if (t->any[k]) {
-			const struct space *o = &s->sp[k == SP_PKT ? SP_REL : SP_PKT];
+	for (int k = SP_PKT; k < NSP; k++)   /* each of a pair against all of the other */
+		if (t->any[k] && partner(k) >= 0) {
+			const struct space *o = &s->sp[partner(k)];
 			lo = max32(lo, wr ? max32(o->st_max + !same, o->ld_max) : o->st_max + 1);
 		}
 	return lo;

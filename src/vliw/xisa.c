@@ -117,8 +117,8 @@ uint16_t jn_vliw_defs(const struct xin *i)
 		return R(i->src);
 	case XF_ACMPXCHG:
 		return R(0);
-	case XF_CALL:
-		return R(0) | R(1) | R(2) | R(3) | R(4) | R(5);
+	case XF_CALL:   /* r1-r5 keep their values (the interpreter's and the simulator's helpers) */
+		return R(0);
 	default:
 		return 0;
 	}

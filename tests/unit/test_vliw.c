@@ -307,9 +307,11 @@ static void stack_slots_disambiguated_by_offset(void **state)
 	jn_vliw_free(p);
 }
 
+static size_t crafted_equal(const char *text, unsigned passes);
+
 static void helper_arguments_precede_the_call(void **state)
 {
-	struct jn_vliw_prog *p = compile_text("r1 = 1\nr2 = 2\ncall 7\nr0 = 0\nexit\n", 4, 0);
+	struct jn_vliw_prog *p = compile_text("r1 = 1\nr2 = 2\ncall 28\nr0 = 0\nexit\n", 4, 0);
 	(void)state;
 	/* r1, r2 in row 0; the call reads them in row 1 */
 	for (int l = 0; l < 4; l++) {
@@ -317,6 +319,21 @@ static void helper_arguments_precede_the_call(void **state)
 		assert_true(i < 0 || xform(&p->code[i]) != XF_CALL);
 	}
 	jn_vliw_free(p);
+	/* a helper sets r0 only: the next argument may be written in the call's
+	 * row (it reads its operands first), and r3 set before it reads the same after */
+	p = compile_text("r1 = 1\nr2 = 2\ncall 28\nr1 = 5\nr0 += r1\nexit\n", 4, 0);
+	int call_row = -1, mov_row = -2;
+	for (size_t r = 0; r < p->nrows; r++)
+		for (int l = 0; l < 4; l++) {
+			int32_t i = lane(p, r, l);
+			if (i >= 0 && xform(&p->code[i]) == XF_CALL)
+				call_row = (int)r;
+			if (i >= 0 && p->code[i].op == JN_OP_MOV64_K && p->code[i].imm == 5)
+				mov_row = (int)r;
+		}
+	assert_int_equal(call_row, mov_row);
+	jn_vliw_free(p);
+	crafted_equal("r3 = 7\ncall 7\nr0 = r3\nr0 &= 3\nexit\n", JN_VLIW_ALL_PASSES);
 }
 
 static void parallel_branches_keep_program_order_in_lanes(void **state)
