@@ -115,6 +115,10 @@ static void pexpr(const struct jn_trace *t, int32_t r, FILE *f, int depth)
 		fprintf(f, ".v[%" PRId64 ":%u]", in->k, in->sz);
 		return;
 	case JN_TIR_CALL: case JN_TIR_ECALL: pcall(t, &t->calls[in->k], f, depth); return;
+	case JN_TIR_OUT:   /* a value a guard-phase call wrote: its stack offset */
+		pcall(t, &t->calls[t->ir[in->a].k], f, depth);
+		fprintf(f, ".out[%" PRId64 ":%u]", in->k, in->sz);
+		return;
 	default: break;
 	}
 	if (is_pload_be(t, in)) {

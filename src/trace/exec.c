@@ -164,6 +164,7 @@ int jn_trace_run_x1(const struct jn_trace *t, const struct jn_txop *x1, uint32_t
 		[JN_TX_GLT_K] = &&glt_k, [JN_TX_GLE_K] = &&gle_k, [JN_TX_PSTORE] = &&pstore,
 		[JN_TX_MSTORE] = &&mstore, [JN_TX_ECALL] = &&ecall, [JN_TX_RET] = &&ret,
 		[JN_TX_LOOKUP_T] = &&lkup_t, [JN_TX_KEYPART] = &&next, [JN_TX_MADD] = &&madd,
+		[JN_TX_OUT] = &&out,
 	};
 	struct ectx e = { .t = t, .x = x, .len = p->len };
 	const struct jn_txop *o = x1, *end = x1 + nx1;
@@ -221,6 +222,7 @@ call:
 	v[o->d] = call(&e, &t->calls[o->k]);
 	FAILS(e.run->err && !phase2);
 	NEXT;
+out: v[o->d] = jn_tld(e.run->stack + o->k, o->sz); NEXT;
 pstore: st(e.data0 + o->k, v[o->a], o->sz); NEXT;
 mstore: st(MV, v[o->b], o->sz); NEXT;
 madd: st(MV, jn_tld(MV, o->sz) + v[o->b], o->sz); NEXT;

@@ -12,6 +12,7 @@ _(LOOKUP, IN,  "lookup")  /* map k, key = chunks [a, a+b): value pointer or 0 */
 _(MLOAD,  IN,  "mload")   /* sz bytes at pointer a + k (map value); b: map index */
 _(PROG,   IN,  "prog")    /* prog_array map k at index a: the target's program index, or -1 */
 _(CALL,   IN,  "call")    /* helper call k (index into calls) without lasting effects */
+_(OUT,    IN,  "out")     /* sz bytes at stack offset k as the guard-phase call a left them */
 _(GUARD,  G,   "guard")   /* a cond(k) b must hold; sz 4: 32-bit compare */
 _(PSTORE, E,   "pstore")  /* sz bytes of a at packet offset k */
 _(MSTORE, E,   "mstore")  /* sz bytes of b at pointer a + k */

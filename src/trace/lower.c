@@ -87,6 +87,7 @@ static uint8_t lower_op(const struct jn_trace *t, const struct jn_tins *in)
 	case JN_TIR_MLOAD: return sized(JN_TX_MLOAD, JN_TX_MLD1, in->sz);
 	case JN_TIR_PROG: return JN_TX_PROG;
 	case JN_TIR_CALL: return JN_TX_CALL;
+	case JN_TIR_OUT: return JN_TX_OUT;
 	case JN_TIR_GUARD:
 		if (t->ir[in->b].op != JN_TIR_KINT)
 			return JN_TX_GUARD;

@@ -597,6 +597,66 @@ static int rec_tail_call(struct jn_tracer *tr)
 	return 0;
 }
 
+/* bpf_map_peek_elem / pop_elem (map, value): the head as the packet arrived
+ * is an input: a guard-phase peek whose result is guarded and whose value is
+ * read back from the buffer it wrote (out); a pop also takes the element at
+ * commit (an effect).  After a push or pop in this packet the map's head is
+ * not the one that arrived: another peek or pop aborts (MAP_RAW). */
+static int rec_pop(struct jn_tracer *tr, int32_t id)
+{
+	const struct sval *mp = &tr->R[1], *buf = &tr->R[2];
+	const struct jn_map_spec *sp;
+	uint64_t r0;
+	int c, rc, ref;
+
+	if (mp->kind != SK_MAPPTR || buf->kind != SK_STACK)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: peek/pop arguments", tr->pc);
+	sp = jn_map_spec(tr->maps[mp->obj]);
+	if (sp->type != BPF_MAP_TYPE_QUEUE && sp->type != BPF_MAP_TYPE_STACK)
+		return jn_rec_abort(tr, JN_TRERR_NYI_MAP, "pc %u: peek/pop in %s map %s", tr->pc,
+				    jn_map_type_name(sp->type), sp->name);
+	if (tr->updated[mp->obj])
+		return jn_rec_abort(tr, JN_TRERR_MAP_RAW, "pc %u: map %s", tr->pc, sp->name);
+	if ((c = jn_rec_new_call(tr, BPF_FUNC_map_peek_elem)) < 0)
+		return c;
+	if ((rc = map_arg(tr, c, 0)) || (rc = mem_arg(tr, c, 1, sp->value_size, true)) ||
+	    (rc = emit_call(tr, c, true)))
+		return rc;
+	ref = tr->R[0].ref;
+	if ((rc = jn_rec_spec(tr, ref, &r0)))   /* found or empty */
+		return rc;
+	for (uint32_t o = 0; r0 == 0 && o < sp->value_size; o += 8) {
+		unsigned n = sp->value_size - o < 8 ? sp->value_size - o : 8;
+		uint64_t v = 0;
+		struct sval sv;
+		int32_t out;
+		memcpy(&v, jn_rec_addr(tr, buf, o), n);
+		out = jn_tb_emit(&tr->b, JN_TIR_OUT, (uint8_t)n, ref, -1, buf->off + o, v);
+		if (out < 0)
+			return out;
+		sv = scalar(out);
+		if ((rc = jn_rec_store(tr, buf, o, n, &sv)))
+			return rc;
+	}
+	if (id == BPF_FUNC_map_pop_elem) {
+		tr->updated[mp->obj] = true;
+		if (r0 == 0) {
+			int e;
+			if ((c = jn_rec_new_call(tr, BPF_FUNC_map_pop_elem)) < 0)
+				return c;
+			tr->b.t->calls[c].kind[0] = JN_TA_MAP;
+			tr->b.t->calls[c].val[0] = mp->obj;
+			tr->b.t->calls[c].kind[1] = JN_TA_STACK;
+			tr->b.t->calls[c].val[1] = buf->off;
+			if ((e = jn_tb_emit(&tr->b, JN_TIR_ECALL, 8, -1, -1, c, 0)) < 0)
+				return e;
+			tr->b.t->ir[e].flags |= JN_TF_POST;
+		}
+	}
+	tr->R[0] = scalar(ref);
+	return 0;
+}
+
 int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 {
 	static const struct { int32_t id; const char *shape; bool pre; } known[] = {
@@ -618,6 +678,8 @@ int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 		return rec_adjust(tr, id);
 	if (id == BPF_FUNC_tail_call)
 		return rec_tail_call(tr);
+	if (id == BPF_FUNC_map_peek_elem || id == BPF_FUNC_map_pop_elem)
+		return rec_pop(tr, id);
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		if (known[i].id != id)
 			continue;

@@ -66,7 +66,8 @@ enum { JN_TX_LEN, JN_TX_PLOAD, JN_TX_PLD1, JN_TX_PLD2, JN_TX_PLD4, JN_TX_PLD8, J
 	* a key part (a: its offset in the key; b: packet offset, or -1 for the
 	* constant k; sz bytes); a read-modify-write (sz bytes at pointer a + k
 	* get v[b] added, phase 2) */
-       JN_TX_LOOKUP_T, JN_TX_KEYPART, JN_TX_MADD };
+       JN_TX_LOOKUP_T, JN_TX_KEYPART, JN_TX_MADD,
+       JN_TX_OUT };   /* sz bytes at stack offset k after a guard-phase call (queue peek) */
 /* A lookup's cond (JN_TX_LOOKUP, JN_TX_LOOKUP_T): the guard on its value it
  * does itself (fails like that guard; state as the guard's). */
 enum { JN_LK_ANY, JN_LK_NULL, JN_LK_NONNULL };

@@ -63,9 +63,9 @@ for c in $CAPS; do
 done
 
 # helpers the recorder expresses, against the kernel (bpf_loop, queue and stack
-# pushes, spin locks, tail calls from subprograms; fib_lookup's routes and the
+# pushes, pops and peeks, spin locks, tail calls from subprograms; fib_lookup's routes and the
 # interfaces' MTUs are not the kernel's, the kernel's ring buffer fills up)
-for prog in h_loop h_queue h_subtail h_subtail_call; do
+for prog in h_loop h_queue h_pop h_subtail h_subtail_call; do
 	for c in $P/tcpreplay_test.pcap "$T/internet.pcap"; do
 		check build/tests/objs/trace_helpers.o tests/maps/trace_helpers.maps.json "$c" --prog $prog --engine all --cache 2
 	done

@@ -3,7 +3,7 @@
  * bpf_loop with a count and a stop condition from the packet, bpf_check_mtu
  * on the packet's length and on an mtu_len argument, bpf_fib_lookup over
  * IPv4 and IPv6 routes of several prefix lengths, queue and stack pushes,
- * a spin lock, ring buffer reservations submitted or discarded and
+ * queue and stack pops and peeks, a spin lock, ring buffer reservations submitted or discarded and
  * ringbuf_output, a tail call from a bpf-to-bpf subprogram. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -142,6 +142,32 @@ int h_queue(struct xdp_md *ctx)
 		bpf_spin_unlock(&lv->lock);
 	}
 	return XDP_PASS;
+}
+
+/* queue and stack pops and peeks: packets with pkt[15] odd push pkt[14]
+ * (to the stack map too when pkt[14] & 2), the others pop the queue and
+ * peek at the stack (its value stays 0 when it is empty) */
+SEC("xdp")
+int h_pop(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 *p = data;
+	__u32 v = 0, w = 0;
+
+	if ((void *)(p + 16) > end)
+		return XDP_PASS;
+	if (p[15] & 1) {
+		v = p[14];
+		bpf_map_push_elem(&q, &v, BPF_EXIST);
+		if (v & 2)
+			bpf_map_push_elem(&stk, &v, BPF_EXIST);
+		return XDP_PASS;
+	}
+	if (bpf_map_pop_elem(&q, &v))
+		return XDP_DROP;
+	bpf_map_peek_elem(&stk, &w);
+	add(0, v + w);
+	return v + w > 0x40 ? XDP_TX : XDP_PASS;
 }
 
 /* ring buffer: a reservation written and submitted or discarded, and

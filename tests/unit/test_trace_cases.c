@@ -325,6 +325,27 @@ static void test_queue_stack_pushes_and_spin_locks(void **state)
 	expect_traced_in(HOBJ, HMAPS, "h_queue", traffic.n / 2);
 }
 
+/* A pop or peek is a guard-phase peek (its result guarded, the value read
+ * back from the buffer it wrote) plus, for a pop, the pop at commit. */
+static void test_queue_pops_and_stack_peeks(void **state)
+{
+	struct inst in;
+	struct jn_tracer *tr;
+	struct jn_trace *t;
+	uint8_t pkt[60] = {0};
+	char err[256];
+	(void)state;
+
+	expect_traced_in(HOBJ, HMAPS, "h_pop", traffic.n / 4);
+	assert_int_equal(inst_open(&in, HOBJ, "h_pop", HMAPS), 0);
+	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
+	assert_int_equal(jn_trace_record(tr, pkt, sizeof(pkt), 0, &t, err, sizeof(err)), 0);
+	assert_non_null(strstr(jn_trace_cond(t), "map_peek_elem(q, &stack["));   /* empty: -ENOENT */
+	jn_trace_free(t);
+	jn_tracer_free(tr);
+	inst_close(&in);
+}
+
 /* Reservations written, submitted or discarded, and ringbuf_output: the
  * same events as the interpreter's, byte for byte. */
 static void test_ringbuf_reservations_are_effects(void **state)
@@ -501,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_check_mtu_is_a_length_guard),
 		cmocka_unit_test(test_fib_lookup_guards_the_route),
 		cmocka_unit_test(test_queue_stack_pushes_and_spin_locks),
+		cmocka_unit_test(test_queue_pops_and_stack_peeks),
 		cmocka_unit_test(test_ringbuf_reservations_are_effects),
 		cmocka_unit_test(test_tail_call_from_a_subprogram_returns_to_its_caller),
 		cmocka_unit_test(test_calls_after_a_subprograms_tail_call),
