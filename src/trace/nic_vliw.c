@@ -12,7 +12,7 @@
  * (0 expected; the executor's result stands).  A trace the lowering
  * refuses runs on the executor and is counted by reason.
  * Compiled forms are kept by path hash (a re-recorded path reuses them),
- * checked against the trace's size.
+ * checked against the trace's size; an index finds them.
  * Assumes: one jn_xdp, the one the NIC model runs on.
  */
 #include <errno.h>
@@ -39,6 +39,8 @@ struct jn_nic_vliw {
 	struct jn_vliw_sim_opts so;
 	struct ventry *e;
 	size_t ne, cap;
+	uint32_t *index;            /* by path hash: entry + 1, 0 empty (icap slots) */
+	size_t icap;
 	uint32_t *cyc, *cost;       /* every hit: core cycles; with the arrival (max of both) */
 	size_t ncyc, capcyc;
 	struct jn_nic_vliw_stats st;
@@ -105,6 +107,7 @@ void jn_nic_vliw_free(struct jn_nic_vliw *v)
 		jn_vliw_free(v->e[i].prog);
 	}
 	free(v->e);
+	free(v->index);
 	free(v->cyc);
 	free(v->cost);
 	jn_vliw_free(v->full);
@@ -140,23 +143,19 @@ static int build(struct jn_nic_vliw *v, const struct jn_trace *t, struct ventry 
 	return 0;
 }
 
-/* The compiled form of t's path (built on first use). */
-static int entry(struct jn_nic_vliw *v, const struct jn_trace *t, struct ventry **out)
+/* The slot of hash in the index (open addressing): its entry + 1, or 0. */
+static size_t slot(const struct jn_nic_vliw *v, uint64_t hash)
 {
-	for (size_t i = 0; i < v->ne; i++) {
-		struct ventry *e = &v->e[i];
-		if (e->hash != t->hash)
-			continue;
-		if (e->n == t->n) {
-			*out = e;
-			return 0;
-		}
-		jn_vliw_sim_free(e->sim);   /* another trace of the path: again */
-		jn_vliw_free(e->prog);
-		*e = (struct ventry){ .hash = t->hash, .n = t->n };
-		*out = e;
-		return build(v, t, e);
-	}
+	size_t mask = v->icap - 1, i = (size_t)(hash * 0x9e3779b97f4a7c15ULL >> 17) & mask;
+
+	while (v->index[i] && v->e[v->index[i] - 1].hash != hash)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Room for one more entry (and its index slot); 0 or -ENOMEM. */
+static int grow(struct jn_nic_vliw *v)
+{
 	if (v->ne == v->cap) {
 		size_t cap = v->cap ? 2 * v->cap : 32;
 		struct ventry *ne = realloc(v->e, cap * sizeof(*ne));
@@ -165,9 +164,48 @@ static int entry(struct jn_nic_vliw *v, const struct jn_trace *t, struct ventry 
 		v->e = ne;
 		v->cap = cap;
 	}
-	*out = &v->e[v->ne++];
-	**out = (struct ventry){ .hash = t->hash, .n = t->n };
-	return build(v, t, *out);
+	if (2 * (v->ne + 1) > v->icap) {
+		size_t old = v->icap;
+		uint32_t *oi = v->index;
+		v->icap = old ? 2 * old : 64;
+		if (!(v->index = calloc(v->icap, sizeof(*v->index)))) {
+			v->index = oi;
+			v->icap = old;
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < old; i++)
+			if (oi[i])
+				v->index[slot(v, v->e[oi[i] - 1].hash)] = oi[i];
+		free(oi);
+	}
+	return 0;
+}
+
+/* The compiled form of t's path (built on first use; another trace of the
+ * same path, of another size, is built again). */
+static int entry(struct jn_nic_vliw *v, const struct jn_trace *t, struct ventry **out)
+{
+	size_t i = v->icap ? slot(v, t->hash) : 0;
+	struct ventry *e;
+	int rc;
+
+	if (v->icap && v->index[i]) {
+		e = &v->e[v->index[i] - 1];
+		*out = e;
+		if (e->n == t->n)
+			return 0;
+		jn_vliw_sim_free(e->sim);
+		jn_vliw_free(e->prog);
+		*e = (struct ventry){ .hash = t->hash, .n = t->n };
+		return build(v, t, e);
+	}
+	if ((rc = grow(v)))
+		return rc;
+	e = &v->e[v->ne++];
+	v->index[slot(v, t->hash)] = (uint32_t)v->ne;
+	*e = (struct ventry){ .hash = t->hash, .n = t->n };
+	*out = e;
+	return build(v, t, e);
 }
 
 static void count_hit(struct jn_nic_vliw *v, const struct jn_vliw_timing *tm, uint64_t cost)

@@ -126,19 +126,19 @@ static int one_packet(const char *name, struct jn_nic *nic, struct jn_xdp *ref, 
 
 /* The NIC model on the VLIW engine and a fresh interpreter, side by side,
  * over all the traffic; then the maps. */
-static void vliw_equiv(const char *name, uint32_t cap, int lanes, struct vq *q)
+static void vliw_equiv_obj(const char *obj, const char *entry, const char *maps, uint32_t cap,
+			   int lanes, struct vq *q)
 {
-	char obj[256], maps[256], err[256];
+	const char *name = entry ? entry : obj;
+	char err[256];
 	struct inst a, b;
 	struct jn_nic *nic;
 	struct jn_nic_vliw *v;
 	struct jn_nic_vliw_opts vo = { .lanes = lanes };
 	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = cap, .policy = JN_POL_LRU, .seed = 7 };
 
-	snprintf(obj, sizeof(obj), "build/progs/%s.o", name);
-	snprintf(maps, sizeof(maps), "progs/%s.maps.json", name);
-	assert_int_equal(inst_open(&a, obj, NULL, maps), 0);
-	assert_int_equal(inst_open(&b, obj, NULL, maps), 0);
+	assert_int_equal(inst_open(&a, obj, entry, maps), 0);
+	assert_int_equal(inst_open(&b, obj, entry, maps), 0);
 	assert_int_equal(jn_nic_vliw_new(a.x, &vo, &v, err, sizeof(err)), 0);
 	o.run = jn_nic_vliw_run;
 	o.run_arg = v;
@@ -160,6 +160,16 @@ static void vliw_equiv(const char *name, uint32_t cap, int lanes, struct vq *q)
 	jn_nic_vliw_free(v);
 	inst_close(&a);
 	inst_close(&b);
+}
+
+/* A shipped program (build/progs/<name>.o, progs/<name>.maps.json). */
+static void vliw_equiv(const char *name, uint32_t cap, int lanes, struct vq *q)
+{
+	char obj[256], maps[256];
+
+	snprintf(obj, sizeof(obj), "build/progs/%s.o", name);
+	snprintf(maps, sizeof(maps), "progs/%s.maps.json", name);
+	vliw_equiv_obj(obj, NULL, maps, cap, lanes, q);
 }
 
 static const char *const progs[] = {
@@ -217,6 +227,41 @@ static void test_vliw_engine_small_cache_and_lane_counts(void **state)
 			assert_int_equal(q.vs.hits, q.hits);
 			assert_true(q.hits > 0);
 		}
+}
+
+/* The recorder's corner cases (tests/objs/trace_cases.bpf.c: global data,
+ * atomics, random numbers, printk, update then lookup, variable offsets, a
+ * path per length byte, bpf-to-bpf calls, adjust_head/tail, tail calls):
+ * equal everywhere; what is refused is counted by name and runs on the
+ * executor (tail calls: PROG). */
+static void test_vliw_engine_on_the_recorders_corner_cases(void **state)
+{
+	static const char *const cases[] = {
+		"t_global", "t_atomic", "t_random", "t_printk", "t_random_branch", "t_update_lookup",
+		"t_varoff", "t_skip", "t_call", "t_push_eth", "t_pad", "t_tail",
+	};
+	uint64_t lowered = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vq q = {0};
+		vliw_equiv_obj("build/tests/objs/trace_cases.o", cases[i], "tests/maps/trace_cases.maps.json",
+			       8, 4, &q);
+		fprintf(stderr, "  %-16s %llu hits (%llu on the core), %llu traces lowered, %llu refused (%s%s)\n",
+			cases[i], (unsigned long long)q.hits, (unsigned long long)q.vs.hits,
+			(unsigned long long)q.vs.traces, (unsigned long long)q.vs.refused,
+			q.vs.refused_by[JN_TVLIW_PROG] ? "PROG " : "", q.vs.refused ? "" : "-");
+		assert_int_equal(q.mismatches, 0);
+		assert_int_equal(q.maps_differ, 0);
+		assert_int_equal(q.vs.mismatches + q.vs.faults, 0);
+		assert_int_equal(q.vs.hits + q.vs.fallback_hits, q.hits);
+		if (!strcmp(cases[i], "t_tail"))
+			assert_true(q.vs.refused_by[JN_TVLIW_PROG] > 0);
+		if (!strcmp(cases[i], "t_skip"))
+			assert_true(q.vs.traces > 64);   /* one path per length byte: the index grows */
+		lowered += q.vs.traces;
+	}
+	assert_true(lowered > 100);
 }
 
 /* ---- hand-made traces ---- */
@@ -374,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_more_live_values_than_registers),
 		cmocka_unit_test(test_vliw_engine_equals_interpreter_on_every_program),
 		cmocka_unit_test(test_vliw_engine_small_cache_and_lane_counts),
+		cmocka_unit_test(test_vliw_engine_on_the_recorders_corner_cases),
 	};
 	return cmocka_run_group_tests(tests, traffic_setup, traffic_teardown);
 }
