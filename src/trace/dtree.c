@@ -319,8 +319,8 @@ static int specialise(struct jn_nic *n, size_t i, const struct fact *f, uint32_t
 	return 0;
 }
 
-/* How node nd evaluates E (NULL: a leaf): a load, a masked load, or the
- * expression. */
+/* How node nd evaluates E (NULL: a leaf): a load of 1, 2, 4 or 8 bytes,
+ * maybe masked by a constant, or the expression. */
 static void node_kind(struct nnode *nd, const struct nexpr *e)
 {
 	const struct enode *ld = e ? &e->v[0] : NULL;
@@ -333,17 +333,16 @@ static void node_kind(struct nnode *nd, const struct nexpr *e)
 	if (ld->op != JN_TIR_PLOAD || ld->k < 0 || ld->k > JN_XDP_MAX_DATA ||
 	    (ld->sz != 1 && ld->sz != 2 && ld->sz != 4 && ld->sz != 8))
 		return;
+	nd->sz = ld->sz;
 	nd->off = (uint32_t)ld->k;
 	nd->end = (uint32_t)ld->k + ld->sz;
-	if (e->n == 1)
-		nd->kind = ld->sz == 1 ? JN_NK_LD1 : ld->sz == 2 ? JN_NK_LD2 : ld->sz == 4 ? JN_NK_LD4
-										 : JN_NK_LD8;
-	else if (e->n == 3 && e->v[1].op == JN_TIR_KINT && e->v[2].op == JN_TIR_ALU &&
-		 e->v[2].k == JN_OP_AND64_X && e->v[2].a == 0 && e->v[2].b == 1) {
-		nd->kind = JN_NK_AND;
+	nd->mask = ~0ULL;
+	if (e->n == 1) {
+		nd->kind = JN_NK_LOAD;
+	} else if (e->n == 3 && e->v[1].op == JN_TIR_KINT && e->v[2].op == JN_TIR_ALU &&
+		   e->v[2].k == JN_OP_AND64_X && e->v[2].a == 0 && e->v[2].b == 1) {
+		nd->kind = JN_NK_LOAD;
 		nd->mask = (uint64_t)e->v[1].k;
-	} else {
-		nd->end = 0;
 	}
 }
 
@@ -443,6 +442,14 @@ int jn_nic_tree_build(struct jn_nic *n)
 	if (!rc)
 		rc = build(n, set, (uint32_t)n->nent, 0, f, 0);
 	free(set);
+	for (size_t i = 0; rc >= 0 && i < n->nnodes; i++) {   /* small kid lists into their nodes */
+		struct nnode *nd = &n->nodes[i];
+		nd->nin = nd->kind != JN_NK_LEAF && nd->nkids <= JN_NIC_NODE_KIDS ? (uint8_t)nd->nkids : 0;
+		for (uint32_t k = 0; k < nd->nin; k++) {
+			nd->kv[k] = n->kids[nd->kid0 + k].v;
+			nd->kc[k] = n->kids[nd->kid0 + k].child;
+		}
+	}
 	if (rc < 0) {
 		n->nnodes = 0;   /* no tree: the NIC walks the cache */
 		return (int)rc;

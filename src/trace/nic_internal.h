@@ -36,15 +36,19 @@ enum { JN_NIC_EXPR_NODES = 12, JN_NIC_MAX_EXPRS = 64, JN_NIC_MAX_KIDS = 32, JN_N
 struct enode { int64_t k; uint8_t op, sz; int8_t a, b; uint8_t pad[4]; };   /* no implicit padding */
 struct nexpr { uint32_t n; struct enode v[JN_NIC_EXPR_NODES]; };   /* post order; the last is E */
 struct ncons { uint16_t expr; bool eq; uint64_t c; };   /* E == c (eq) or E != c */
-enum { JN_NK_LEAF, JN_NK_LD1, JN_NK_LD2, JN_NK_LD4, JN_NK_LD8, JN_NK_AND, JN_NK_EXPR };
+enum { JN_NK_LEAF, JN_NK_LOAD, JN_NK_EXPR };
+enum { JN_NIC_NODE_KIDS = 4 };   /* kids a node holds itself */
 struct nnode {
 	int32_t expr;              /* E evaluated here; -1: a leaf */
-	uint8_t kind;              /* JN_NK_*: how E is evaluated (a load of 1..8 bytes at off,
-				    * one masked with mask, or the expression) */
-	uint32_t off, end;         /* a load's offset; E reads below end (0: the expression checks) */
-	uint64_t mask;
-	uint32_t kid0, nkids;      /* kids[kid0 ..): a value and its child */
+	uint8_t kind;              /* JN_NK_*: how E is evaluated (sz bytes at off, masked; or the
+				    * expression) */
+	uint8_t sz, nin;           /* a load's size; kids held in kv/kc (0: scan kids[]) */
+	uint32_t off, end;         /* a load's offset; E reads below end */
+	uint64_t mask;             /* a load's mask (all ones: the load itself) */
 	int32_t dflt;              /* child for any other value */
+	uint64_t kv[JN_NIC_NODE_KIDS];   /* up to JN_NIC_NODE_KIDS kids: values, children */
+	int32_t kc[JN_NIC_NODE_KIDS];
+	uint32_t kid0, nkids;      /* kids[kid0 ..): a value and its child */
 	uint32_t cand0, ncand;     /* a leaf: cands[cand0 ..), paths, most recently hit first */
 };
 struct nkid { uint64_t v; int32_t child; };
@@ -112,28 +116,34 @@ static inline const struct nnode *jn_nic_tree_leaf(const struct jn_nic *n, const
 	while (nd->kind != JN_NK_LEAF) {
 		uint64_t v;
 		int32_t next = nd->dflt;
-		if (nd->end > len)
-			goto dflt;
-		switch (nd->kind) {
-		case JN_NK_LD1: v = d[nd->off]; break;
-		case JN_NK_LD2: v = jn_tld(d + nd->off, 2); break;
-		case JN_NK_LD4: v = jn_tld(d + nd->off, 4); break;
-		case JN_NK_LD8: v = jn_tld(d + nd->off, 8); break;
-		case JN_NK_AND: v = jn_tld(d + nd->off, nd->end - nd->off) & nd->mask; break;
-		default:
-			if (!jn_nic_tree_eval(&n->exprs[nd->expr], d, len, &v))
+		if (__builtin_expect(nd->kind == JN_NK_LOAD, 1)) {
+			if (nd->end > len)
 				goto dflt;
+			v = nd->sz == 2 ? jn_tld(d + nd->off, 2) : nd->sz == 1 ? d[nd->off]
+			  : jn_tld(d + nd->off, nd->sz);
+			v &= nd->mask;
+		} else if (!jn_nic_tree_eval(&n->exprs[nd->expr], d, len, &v)) {
+			goto dflt;
 		}
-		for (const struct nkid *k = n->kids + nd->kid0, *kend = k + nd->nkids; k < kend; k++)
-			if (k->v == v) {
-				next = k->child;
-				break;
-			}
+		if (nd->nin) {
+			for (uint32_t k = 0; k < nd->nin; k++)
+				if (nd->kv[k] == v) {
+					next = nd->kc[k];
+					break;
+				}
+		} else {
+			for (const struct nkid *k = n->kids + nd->kid0, *kend = k + nd->nkids; k < kend; k++)
+				if (k->v == v) {
+					next = k->child;
+					break;
+				}
+		}
 dflt:
 		nd = &n->nodes[next];
 	}
 	return nd;
 }
+
 /* Swap cache entries i and j (their paths' slots follow). */
 static inline void jn_nic_swap(struct jn_nic *n, size_t i, size_t j)
 {
