@@ -167,15 +167,19 @@ static void pins(const struct jn_trace *t, struct jn_twatch *w, const uint8_t *d
 	for (uint32_t i = 0; i < t->n; i++) {
 		const struct jn_tins *g = &t->ir[i];
 		int32_t x, k;
+		uint64_t c;
 		if (g->op != JN_TIR_GUARD || g->k != JN_TC_EQ)
 			continue;
 		x = t->ir[g->a].op == JN_TIR_KINT ? g->b : g->a;
 		k = x == g->a ? g->b : g->a;
 		if (t->ir[k].op != JN_TIR_KINT || det0[x] || (t->ir[x].flags & JN_TF_POST) ||
-		    (g->sz == 4 && t->ir[x].width > 4) || (w->need[x] == 2 && w->val[x] != (uint64_t)t->ir[k].k))
+		    (g->sz == 4 && t->ir[x].width > 4))
+			continue;
+		c = g->sz == 4 ? (uint32_t)t->ir[k].k : (uint64_t)t->ir[k].k;   /* x fits 32 bits */
+		if (w->need[x] == 2 && w->val[x] != c)
 			continue;
 		w->need[x] = 2;
-		w->val[x] = (uint64_t)t->ir[k].k;
+		w->val[x] = c;
 		w->need[i] = 3;
 	}
 }
