@@ -49,6 +49,8 @@ struct ctl { int32_t row; uint16_t livein, minlen; uint32_t idx; };
  * branch before J to where the register is live. */
 struct hoist {
 	bool ok;
+	bool fall;                     /* L is also reached by falling through J's superblock */
+	uint16_t later;                /* ... registers live where its branches after J go */
 	int32_t jrow, start, sb;
 	uint32_t j;
 	int32_t wr[JN_ISA_NREGS], wrj[JN_ISA_NREGS], rd[JN_ISA_NREGS], dead[JN_ISA_NREGS];
@@ -464,11 +466,29 @@ static void account(struct sched *s, const struct xfn *f, size_t i, int32_t r)
 	s->maxrow = max32(s->maxrow, r);
 }
 
-static void note_hoist(struct sched *s, size_t j, int32_t l, int32_t r)
+/* Is L's other way in the fall-through of the straight code after the
+ * jump at j (no jump target between them, nothing else jumping to L)? */
+static bool falls_into(const struct xfn *f, size_t j, size_t l)
+{
+	const struct xin *last = &f->code[l - 1];
+
+	if (f->npred[l] != 2 || jn_vliw_is_exit(last) || last->op == JN_OP_JA || last->op == JN_OP_GOTOL)
+		return false;
+	for (size_t k = j + 1; k < l; k++)
+		if (f->target[k] || (jn_vliw_is_jump(&f->code[k]) && (size_t)f->code[k].tgt == l))
+			return false;
+	return true;
+}
+
+static void note_hoist(struct sched *s, const struct xfn *f, size_t j, int32_t l, int32_t r)
 {
 	struct hoist *h = &s->hs[l];
 
-	*h = (struct hoist){ .ok = true, .jrow = r, .start = s->start, .sb = s->sb, .j = (uint32_t)j };
+	*h = (struct hoist){ .ok = true, .jrow = r, .start = s->start, .sb = s->sb, .j = (uint32_t)j,
+			     .fall = f->npred[l] == 2 };
+	for (size_t k = j + 1; h->fall && k < (size_t)l; k++)
+		if (jn_vliw_is_jump(&f->code[k]))
+			h->later |= f->live_in[f->code[k].tgt];
 	memcpy(h->wr, s->wr, sizeof(h->wr));
 	memcpy(h->wrj, s->wr, sizeof(h->wrj));
 	memcpy(h->rd, s->rd, sizeof(h->rd));
@@ -492,9 +512,11 @@ static bool hoist(struct sched *s, const struct xfn *f, size_t i, struct hoist *
 	int32_t lo = h->start;
 
 	if (!jn_vliw_is_pure(in) || (d & (1u << 10)) || (w == 2 && s->lanes < 2) ||
-	    (d & f->live_in[h->j + 1]) || ((u | d) & e->hdefs) || (d & e->huses))
+	    (d & f->live_in[h->j + 1]) || ((u | d) & e->hdefs) || (d & e->huses) || (d & h->later))
 		return false;
 	for (int k = 0; k < NR; k++) {
+		if ((u & (1u << k)) && h->fall && e->wr[k] != h->wrj[k])
+			return false;   /* the way falling into L changes what it reads */
 		if (u & (1u << k))
 			lo = max32(lo, h->wr[k] + 1);
 		if (!(d & (1u << k)))
@@ -633,8 +655,9 @@ static int place(struct sched *s, struct xfn *f, size_t i)
 		s->nrows = (size_t)r + 1;
 	if (wide && s->lanes == 1 && (size_t)r + 2 > s->nrows)
 		s->nrows = (size_t)r + 2;
-	if (isctl && s->motion && jn_vliw_is_cond(in) && (size_t)in->tgt > i + 1 && f->npred[in->tgt] == 1)
-		note_hoist(s, i, in->tgt, r);
+	if (isctl && s->motion && jn_vliw_is_cond(in) && (size_t)in->tgt > i + 1 &&
+	    (f->npred[in->tgt] == 1 || falls_into(f, i, (size_t)in->tgt)))
+		note_hoist(s, f, i, in->tgt, r);
 	if (isctl) {
 		s->lastctl = r;
 		if (s->nctl < MAXCTL)
