@@ -12,6 +12,8 @@
 
 /* ---- hash core ---- */
 
+enum { HTAB_MIN_BUCKETS = 64 };
+
 int jn_htab_init(struct jn_htab *h, uint32_t cap, uint32_t key_size, bool lru)
 {
 	size_t nb = 1, mlen, klen;
@@ -20,7 +22,8 @@ int jn_htab_init(struct jn_htab *h, uint32_t cap, uint32_t key_size, bool lru)
 		nb <<= 1;
 	memset(h, 0, sizeof(*h));
 	h->cap = cap;
-	h->mask = (uint32_t)(nb - 1);
+	h->nb_max = (uint32_t)nb;
+	h->mask = (uint32_t)(nb < HTAB_MIN_BUCKETS ? nb : HTAB_MIN_BUCKETS) - 1;
 	h->key_size = key_size;
 	h->lru = lru;
 	if (jn_size_mul(cap, sizeof(*h->meta), &mlen) || jn_size_mul(cap, key_size, &klen))
@@ -37,7 +40,7 @@ int jn_htab_init(struct jn_htab *h, uint32_t cap, uint32_t key_size, bool lru)
 
 void jn_htab_fini(struct jn_htab *h)
 {
-	jn_maps_area_free(h->buckets, ((size_t)h->mask + 1) * sizeof(*h->buckets));
+	jn_maps_area_free(h->buckets, (size_t)h->nb_max * sizeof(*h->buckets));
 	jn_maps_area_free(h->meta, (size_t)h->cap * sizeof(*h->meta));
 	jn_maps_area_free(h->keys, (size_t)h->cap * h->key_size);
 	h->buckets = NULL;
@@ -45,26 +48,29 @@ void jn_htab_fini(struct jn_htab *h)
 	h->keys = NULL;
 }
 
-/* 64-bit multiply-xorshift over 8-byte words, folded to 32 bits. */
-uint32_t jn_htab_hash(const void *key, uint32_t len)
+/* Keys are short: compared a word at a time without a call. */
+static inline bool key_eq(const uint8_t *a, const uint8_t *b, uint32_t n)
 {
-	const uint8_t *p = key;
-	uint64_t h = 0x6a09e667f3bcc909ULL ^ ((uint64_t)len * 0x9e3779b97f4a7c15ULL), w;
+	uint64_t x, y;
+	uint32_t u, v;
 
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 31;
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
 	}
-	if (len) {
-		w = 0;
-		memcpy(&w, p, len);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 31;
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return false;
+		a += 4, b += 4, n -= 4;
 	}
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 29;
-	return (uint32_t)(h ^ (h >> 32));
+	for (; n; a++, b++, n--)
+		if (*a != *b)
+			return false;
+	return true;
 }
 
 int64_t jn_htab_find(const struct jn_htab *h, const void *key, uint32_t hash)
@@ -73,7 +79,7 @@ int64_t jn_htab_find(const struct jn_htab *h, const void *key, uint32_t hash)
 
 	while (s) {
 		const struct jn_htab_meta *mt = &h->meta[s - 1];
-		if (mt->hash == hash && !memcmp(jn_htab_key(h, s - 1), key, h->key_size))
+		if (mt->hash == hash && key_eq(jn_htab_key(h, s - 1), key, h->key_size))
 			return s - 1;
 		s = mt->next;
 	}
@@ -133,9 +139,26 @@ void jn_htab_remove(struct jn_htab *h, uint32_t slot)
 	h->count--;
 }
 
+/* Twice the buckets: every live slot is relinked from its stored hash (a
+ * chain's order may change; lookups do not depend on it). */
+static void grow(struct jn_htab *h)
+{
+	uint32_t nb = (h->mask + 1) * 2;
+
+	memset(h->buckets, 0, (size_t)nb * sizeof(*h->buckets));
+	h->mask = nb - 1;
+	for (uint32_t s = 0; s < h->hw; s++) {
+		struct jn_htab_meta *mt = &h->meta[s];
+		if (!mt->live)
+			continue;
+		mt->next = h->buckets[mt->hash & h->mask];
+		h->buckets[mt->hash & h->mask] = s + 1;
+	}
+}
+
 int64_t jn_htab_insert(struct jn_htab *h, const void *key, uint32_t hash, int64_t *evicted)
 {
-	uint32_t slot, b = hash & h->mask;
+	uint32_t slot, b;
 	struct jn_htab_meta *mt;
 
 	*evicted = -1;
@@ -145,6 +168,9 @@ int64_t jn_htab_insert(struct jn_htab *h, const void *key, uint32_t hash, int64_
 		*evicted = h->lru_tail - 1;
 		jn_htab_remove(h, h->lru_tail - 1);
 	}
+	if (h->count > h->mask && h->mask + 1 < h->nb_max)
+		grow(h);
+	b = hash & h->mask;
 	if (h->free_head) {
 		slot = h->free_head - 1;
 		h->free_head = h->meta[slot].next;

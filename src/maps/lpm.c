@@ -2,15 +2,14 @@
  *
  * Key: struct { u32 prefixlen; u8 data[key_size - 4]; }, data in network
  * order.  Entries live in the hash core under their key masked to prefixlen
- * (exact match for update/delete/get_next_key); a bitmap of the prefix
- * lengths in use lets lookup probe only those, longest first.  The key as
+ * (exact match for update/delete/get_next_key); lookups walk a trie of
+ * the same prefixes (lpm_trie.c) whose nodes name the hash slots.  The key as
  * given (bits past prefixlen included) is kept for get_next_key, as the
  * kernel keeps it. */
 #include "maps/maps_internal.h"
 
 #include <errno.h>
 #include <linux/bpf.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define LPM_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | \
@@ -46,26 +45,22 @@ static int lpm_check(const struct jn_map_spec *s, char *err, size_t errlen)
 
 static int lpm_init(struct jn_map *m)
 {
-	uint32_t n = max_plen(m) + 1;
 	int r = jn_htab_init(&m->ht, m->spec.max_entries, m->spec.key_size, false);
 
+	if (!r)
+		r = jn_lpm_trie_init(&m->lpm_trie, m->spec.max_entries, m->spec.key_size - 4);
 	if (r)
 		return r;
 	m->lpm_orig = jn_maps_area_alloc((size_t)m->spec.max_entries * m->spec.key_size);
-	m->lpm_count = calloc(n, sizeof(*m->lpm_count));
-	m->lpm_bits = calloc((n + 63) / 64, sizeof(*m->lpm_bits));
-	return m->lpm_orig && m->lpm_count && m->lpm_bits ? 0 : -ENOMEM;
+	return m->lpm_orig ? 0 : -ENOMEM;
 }
 
 static void lpm_fini(struct jn_map *m)
 {
 	jn_htab_fini(&m->ht);
 	jn_maps_area_free(m->lpm_orig, (size_t)m->spec.max_entries * m->spec.key_size);
-	free(m->lpm_count);
-	free(m->lpm_bits);
+	jn_lpm_trie_fini(&m->lpm_trie);
 	m->lpm_orig = NULL;
-	m->lpm_count = NULL;
-	m->lpm_bits = NULL;
 }
 
 static uint32_t key_plen(const void *key)
@@ -88,18 +83,6 @@ static void mask_key(const struct jn_map *m, const uint8_t *key, uint32_t plen, 
 		out[4 + full] = key[4 + full] & (uint8_t)(0xff << (8 - plen % 8));
 }
 
-/* Highest prefix length in use that is <= p, or -1. */
-static int64_t plen_below(const struct jn_map *m, int64_t p)
-{
-	while (p >= 0) {
-		uint64_t w = m->lpm_bits[p / 64] & (~0ULL >> (63 - p % 64));
-		if (w)
-			return (p / 64) * 64 + 63 - __builtin_clzll(w);
-		p = (p / 64) * 64 - 1;
-	}
-	return -1;
-}
-
 static int64_t find_exact(const struct jn_map *m, const void *key)
 {
 	uint8_t k[LPM_KEY_MAX];
@@ -110,28 +93,13 @@ static int64_t find_exact(const struct jn_map *m, const void *key)
 
 static void *lpm_lookup(struct jn_map *m, const void *key, uint32_t cpu, bool sys)
 {
-	uint8_t k[LPM_KEY_MAX];
-	int64_t p = key_plen(key);
+	uint32_t plen = key_plen(key);
+	int64_t s;
 
-	if (p > max_plen(m))
+	if (plen > max_plen(m))
 		return NULL;
-	while ((p = plen_below(m, p)) >= 0) {
-		mask_key(m, key, (uint32_t)p, k);
-		int64_t s = jn_htab_find(&m->ht, k, jn_htab_hash(k, m->spec.key_size));
-		if (s >= 0)
-			return jn_map_slot(m, (uint32_t)s);
-		p--;
-	}
-	return NULL;
-}
-
-static void count_plen(struct jn_map *m, uint32_t plen, int delta)
-{
-	m->lpm_count[plen] += delta;
-	if (m->lpm_count[plen])
-		m->lpm_bits[plen / 64] |= 1ULL << (plen % 64);
-	else
-		m->lpm_bits[plen / 64] &= ~(1ULL << (plen % 64));
+	s = jn_lpm_trie_lookup(&m->lpm_trie, (const uint8_t *)key + 4, plen);
+	return s < 0 ? NULL : jn_map_slot(m, (uint32_t)s);
 }
 
 static long lpm_update(struct jn_map *m, const void *key, const void *value, uint64_t flags,
@@ -156,7 +124,7 @@ static long lpm_update(struct jn_map *m, const void *key, const void *value, uin
 		s = jn_htab_insert(&m->ht, k, hash, &evicted);
 		if (s < 0)
 			return (long)s;
-		count_plen(m, plen, 1);
+		jn_lpm_trie_insert(&m->lpm_trie, k + 4, plen, (uint32_t)s);
 	}
 	memcpy(m->lpm_orig + (size_t)s * ks, key, ks);
 	jn_map_store(m, jn_map_slot(m, (uint32_t)s), value, cpu, true);
@@ -165,15 +133,17 @@ static long lpm_update(struct jn_map *m, const void *key, const void *value, uin
 
 static long lpm_delete(struct jn_map *m, const void *key)
 {
+	uint8_t k[LPM_KEY_MAX];
 	int64_t s;
 
 	if (key_plen(key) > max_plen(m))
 		return -EINVAL;
-	s = find_exact(m, key);
+	mask_key(m, key, key_plen(key), k);
+	s = jn_htab_find(&m->ht, k, jn_htab_hash(k, m->spec.key_size));
 	if (s < 0)
 		return -ENOENT;
 	jn_htab_remove(&m->ht, (uint32_t)s);
-	count_plen(m, key_plen(key), -1);
+	jn_lpm_trie_delete(&m->lpm_trie, k + 4, key_plen(key));
 	return 0;
 }
 

@@ -81,12 +81,28 @@ bool jn_map_type_supported(uint32_t type)
 	return type < JN_ARRAY_SIZE(ops_by_type) && ops_by_type[type];
 }
 
+/* Areas of freed maps kept for the next map of the same size (per thread):
+ * a program instantiated again and again (benchmarks, the check command's
+ * engines) reuses memory it has touched instead of fresh pages, whose first
+ * touches cost page-table and cache misses in the middle of packets. */
+enum { POOL_SLOTS = 16, POOL_MAX_BYTES = 8u << 20, POOL_TOTAL = 32u << 20 };
+static __thread struct { void *p; size_t size; } pool[POOL_SLOTS];
+static __thread size_t pool_bytes;
+
 void *jn_maps_area_alloc(size_t size)
 {
 	void *p;
 
 	if (size == 0)
 		size = 1;
+	for (int i = 0; i < POOL_SLOTS; i++)
+		if (pool[i].p && pool[i].size == size) {
+			p = pool[i].p;
+			pool[i].p = NULL;
+			pool_bytes -= size;
+			memset(p, 0, size);
+			return p;
+		}
 	/* Small areas are populated at once, like the kernel's preallocated
 	 * maps, so runs do not pay page faults; big ones cost nothing until used. */
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -97,8 +113,19 @@ void *jn_maps_area_alloc(size_t size)
 
 void jn_maps_area_free(void *p, size_t size)
 {
-	if (p)
-		munmap(p, size ? size : 1);
+	if (!p)
+		return;
+	if (size == 0)
+		size = 1;
+	if (size <= POOL_MAX_BYTES && pool_bytes + size <= POOL_TOTAL)
+		for (int i = 0; i < POOL_SLOTS; i++)
+			if (!pool[i].p) {
+				pool[i].p = p;
+				pool[i].size = size;
+				pool_bytes += size;
+				return;
+			}
+	munmap(p, size);
 }
 
 int jn_map_refuse(const struct jn_map_spec *s, int errnum, char *err, size_t errlen,
@@ -128,15 +155,6 @@ int jn_map_check_common(const struct jn_map_spec *s, uint32_t flag_mask, char *e
 	if ((s->map_flags & (BPF_F_RDONLY | BPF_F_WRONLY)) == (BPF_F_RDONLY | BPF_F_WRONLY))
 		return jn_map_refuse(s, EINVAL, err, errlen, "BPF_F_RDONLY and BPF_F_WRONLY together");
 	return 0;
-}
-
-void *jn_map_cpu_value(const struct jn_map *m, uint8_t *slot, uint32_t cpu)
-{
-	if (!m->ops->percpu)
-		return slot;
-	if (cpu >= m->ncpus)
-		return NULL;
-	return slot + (size_t)cpu * m->unit;
 }
 
 void jn_map_store(struct jn_map *m, uint8_t *slot, const void *value, uint32_t cpu, bool fresh)
@@ -313,6 +331,11 @@ uint32_t jn_map_ncpus(const struct jn_map *m)
 
 void *jn_map_lookup(struct jn_map *m, const void *key, uint32_t cpu)
 {
+	/* arrays, the common case, without the indirect call */
+	if (m->ops == &jn_map_ops_array || m->ops == &jn_map_ops_percpu_array) {
+		uint32_t idx = jn_map_key32(key);
+		return idx < m->spec.max_entries ? jn_map_cpu_value(m, jn_map_slot(m, idx), cpu) : NULL;
+	}
 	return m->ops->lookup ? m->ops->lookup(m, key, cpu, false) : NULL;
 }
 

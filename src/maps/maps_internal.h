@@ -19,10 +19,15 @@
 #define JN_ENOTSUPP JN_MAP_ENOTSUPP
 
 /* Hash core: chained buckets over preallocated slots, optional exact LRU.
- * Slot numbers are 0-based; links store slot + 1 so 0 means "none". */
+ * Slot numbers are 0-based; links store slot + 1 so 0 means "none".  The
+ * bucket array is reserved for cap entries but only its first mask + 1
+ * buckets are in use: it doubles (rehashing from the stored hashes) when the
+ * entries outnumber them, so a big, mostly empty map touches few cache lines.
+ * Iteration follows slots, never buckets: resizing changes no order. */
 struct jn_htab {
 	uint32_t cap;              /* slots (max_entries) */
-	uint32_t mask;             /* buckets - 1 */
+	uint32_t mask;             /* buckets in use - 1 */
+	uint32_t nb_max;           /* buckets reserved (power of two >= cap) */
 	uint32_t key_size;
 	uint32_t count;            /* live entries */
 	uint32_t hw;               /* slots [0, hw) have been used at least once */
@@ -41,7 +46,29 @@ struct jn_htab {
 
 int jn_htab_init(struct jn_htab *h, uint32_t cap, uint32_t key_size, bool lru);
 void jn_htab_fini(struct jn_htab *h);
-uint32_t jn_htab_hash(const void *key, uint32_t len);
+/* 64-bit multiply-xorshift over 8-byte words, folded to 32 bits (inline:
+ * every lookup hashes once, an lpm lookup once per prefix length). */
+static inline uint32_t jn_htab_hash(const void *key, uint32_t len)
+{
+	const uint8_t *p = key;
+	uint64_t h = 0x6a09e667f3bcc909ULL ^ ((uint64_t)len * 0x9e3779b97f4a7c15ULL), w;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		__builtin_memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	if (len) {
+		w = 0;
+		for (uint32_t i = 0; i < len; i++)
+			w |= (uint64_t)p[i] << (8 * i);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	return (uint32_t)(h ^ (h >> 32));
+}
 /* Slot holding key, or -1. */
 int64_t jn_htab_find(const struct jn_htab *h, const void *key, uint32_t hash);
 /* Take a slot for a new key (not present).  A full table evicts its least
@@ -62,6 +89,17 @@ static inline const uint8_t *jn_htab_key(const struct jn_htab *h, uint32_t slot)
 
 struct jn_map_ops;
 struct jn_map;
+struct jn_lpm_trie;
+
+/* The lpm_trie's trie (lpm_trie.c): data is dlen bytes in network order,
+ * bits past plen clear for insert.  Lookup gives the hash slot of the
+ * longest prefix of (d, plen) in the trie, or -1.  Insert takes a prefix
+ * not yet in it, delete one that is (the hash core decides). */
+int jn_lpm_trie_init(struct jn_lpm_trie *t, uint32_t max_entries, uint32_t dlen);
+void jn_lpm_trie_fini(struct jn_lpm_trie *t);
+int64_t jn_lpm_trie_lookup(const struct jn_lpm_trie *t, const uint8_t *d, uint32_t plen);
+void jn_lpm_trie_insert(struct jn_lpm_trie *t, const uint8_t *d, uint32_t plen, uint32_t slot);
+void jn_lpm_trie_delete(struct jn_lpm_trie *t, const uint8_t *d, uint32_t plen);
 
 /* Hash-family ops shared with devmap_hash (hash.c). */
 int jn_map_htab_init(struct jn_map *m);
@@ -84,8 +122,18 @@ struct jn_map {
 	uint8_t *present;          /* fd-style arrays: slot is set (slots bytes) */
 	struct jn_htab ht;         /* hash, lru, devmap_hash, lpm */
 	uint8_t *lpm_orig;         /* lpm: keys as given (cap * key_size) */
-	uint32_t *lpm_count;       /* lpm: entries per prefix length */
-	uint64_t *lpm_bits;        /* lpm: prefix lengths in use */
+	struct jn_lpm_trie {       /* lpm: what lookups walk (lpm_trie.c) */
+		uint32_t root;     /* node + 1; 0: empty */
+		uint32_t dlen;     /* data bytes of a key */
+		uint32_t cap, hw;  /* nodes; nodes [0, hw) used at least once */
+		uint32_t free_head;
+		struct jn_lpm_node {
+			uint32_t plen;
+			uint32_t slot;       /* the entry's hash slot; UINT32_MAX: intermediate */
+			uint32_t child[2];   /* node + 1 */
+		} *nodes;
+		uint8_t *data;     /* cap * dlen: each node's prefix bits */
+	} lpm_trie;
 	uint32_t q_head, q_tail;   /* queue/stack ring */
 };
 
@@ -137,7 +185,14 @@ static inline uint8_t *jn_map_slot(const struct jn_map *m, uint32_t slot)
 void jn_map_store(struct jn_map *m, uint8_t *slot, const void *value, uint32_t cpu, bool fresh);
 /* Value of cpu inside a slot (per-CPU maps; others: the slot), NULL if cpu
  * is out of range. */
-void *jn_map_cpu_value(const struct jn_map *m, uint8_t *slot, uint32_t cpu);
+static inline void *jn_map_cpu_value(const struct jn_map *m, uint8_t *slot, uint32_t cpu)
+{
+	if (!m->ops->percpu)
+		return slot;
+	if (cpu >= m->ncpus)
+		return NULL;
+	return slot + (size_t)cpu * m->unit;
+}
 /* Array-style get_next_key: NULL or out of range -> 0, last -> -ENOENT. */
 int jn_map_array_next_key(struct jn_map *m, const void *key, void *next);
 /* Queue/stack: the i-th element in pop order, NULL past the last. */

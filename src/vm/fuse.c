@@ -4,6 +4,7 @@
  * second slot is no jump or call target, so no path can enter it halfway.
  * The fused slot keeps the first slot's pc for errors; counted runs still
  * count every eBPF instruction. */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "vm_internal.h"
@@ -52,17 +53,200 @@ static uint8_t fp_form(const struct jn_vinsn *v)
 	}
 }
 
-void jn_vm_fuse(struct jn_vm *vm)
+/* Where struct jn_vm_run keeps the xdp_md field at byte offset off (a
+ * multiple of 4 below 24), and whether it is a pointer. */
+static size_t ctx_slot(int32_t off, bool *ptr)
 {
-	uint8_t *target = fill_targets(vm);
-
-	if (!target)
-		return;   /* fusion is an optimisation: without memory, run unfused */
-	for (uint32_t pc = 0; pc < vm->n; pc++) {
-		uint8_t fp = fp_form(&vm->code[pc]);
-		if (fp)
-			vm->code[pc].op = fp;
+	*ptr = off < 12;
+	switch (off) {
+	case 0:  return offsetof(struct jn_vm_run, data);
+	case 4:  return offsetof(struct jn_vm_run, data_end);
+	case 8:  return offsetof(struct jn_vm_run, data_meta);
+	case 12: return offsetof(struct jn_vm_run, ingress_ifindex);
+	case 16: return offsetof(struct jn_vm_run, rx_queue_index);
+	default: return offsetof(struct jn_vm_run, egress_ifindex);
 	}
+}
+
+/* XDP programs load data and data_end from r1 (the context) before their
+ * first branch.  Follow the registers that hold r1's entry value through
+ * that straight-line start and turn their context loads into direct reads.
+ * A guess only: the fused op checks its base register at run time. */
+static void fuse_ctx_loads(struct jn_vm *vm, const uint8_t *target)
+{
+	uint16_t ctx = 1u << 1;   /* registers holding the context */
+
+	if (vm->opts.ctx_kind != JN_CTX_XDP)
+		return;
+	for (uint32_t pc = 0; pc < vm->n && (pc == 0 || !target[pc]); pc++) {
+		struct jn_vinsn *v = &vm->code[pc];
+		bool ptr;
+		switch (jn_isa_info[v->op].form) {
+		case JN_FORM_LDX:
+			if (v->op == JN_OP_LDXW && (ctx >> v->src & 1) && v->off >= 0 && v->off < 24 &&
+			    v->off % 4 == 0) {
+				v->imm = ctx_slot(v->off, &ptr);
+				v->op = ptr ? JN_VOP_LDXW_CTXP : JN_VOP_LDXW_CTX32;
+			}
+			ctx &= (uint16_t)~(1u << v->dst);
+			break;
+		case JN_FORM_MOV_X:
+			if (v->op == JN_OP_MOV64_X && (ctx >> v->src & 1))
+				ctx |= (uint16_t)(1u << v->dst);
+			else
+				ctx &= (uint16_t)~(1u << v->dst);
+			break;
+		case JN_FORM_ALU_K: case JN_FORM_ALU_X: case JN_FORM_NEG: case JN_FORM_MOV_K:
+		case JN_FORM_MOVSX: case JN_FORM_END: case JN_FORM_LDXSX: case JN_FORM_LDDW:
+			ctx &= (uint16_t)~(1u << v->dst);
+			if (v->op == JN_OP_LDDW)
+				pc++;
+			break;
+		case JN_FORM_ST: case JN_FORM_STX:
+			break;
+		default:   /* jumps, calls, atomics: the straight line ends */
+			return;
+		}
+	}
+}
+
+/* Loads and stores whose base register probably holds a map value (r0 of a
+ * helper call, or a copy of it, moved by constants): their value-first form
+ * checks the last map value's range before the general regions.  A guess
+ * along the program text (jumps are ignored); a wrong one costs a compare. */
+static void guess_value_bases(const struct jn_vm *vm, uint8_t *val)
+{
+	uint16_t v = 0;
+
+	for (uint32_t pc = 0; pc < vm->n; pc++) {
+		const struct jn_vinsn *in = &vm->code[pc];
+		int form = jn_isa_info[in->op].form;
+
+		switch (form) {
+		case JN_FORM_LDX:
+			val[pc] = v >> in->src & 1;
+			v &= (uint16_t)~(1u << in->dst);
+			break;
+		case JN_FORM_ST: case JN_FORM_STX:
+			val[pc] = v >> in->dst & 1;
+			break;
+		case JN_FORM_CALL:
+			v = 1;
+			break;
+		case JN_FORM_CALL_LOCAL: case JN_FORM_CALLX: case JN_FORM_CALL_KFUNC:
+			v = 0;
+			break;
+		case JN_FORM_MOV_X:
+			if (in->op == JN_OP_MOV64_X && (v >> in->src & 1))
+				v |= (uint16_t)(1u << in->dst);
+			else
+				v &= (uint16_t)~(1u << in->dst);
+			break;
+		case JN_FORM_ALU_K:
+			if (in->op != JN_OP_ADD64_K && in->op != JN_OP_SUB64_K)
+				v &= (uint16_t)~(1u << in->dst);
+			break;
+		case JN_FORM_ALU_X: case JN_FORM_NEG: case JN_FORM_MOV_K: case JN_FORM_MOVSX:
+		case JN_FORM_END: case JN_FORM_LDXSX: case JN_FORM_LDDW:
+			v &= (uint16_t)~(1u << in->dst);
+			break;
+		case JN_FORM_AFETCH: case JN_FORM_AXCHG:
+			v &= (uint16_t)~(1u << in->src);
+			break;
+		case JN_FORM_ACMPXCHG: case JN_FORM_LDABS: case JN_FORM_LDIND:
+			v &= (uint16_t)~1u;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static uint8_t value_form(uint8_t op)
+{
+	switch (op) {
+	case JN_OP_LDXB:  return JN_VOP_LDXB_V;
+	case JN_OP_LDXH:  return JN_VOP_LDXH_V;
+	case JN_OP_LDXW:  return JN_VOP_LDXW_V;
+	case JN_OP_LDXDW: return JN_VOP_LDXDW_V;
+	case JN_OP_STXB:  return JN_VOP_STXB_V;
+	case JN_OP_STXH:  return JN_VOP_STXH_V;
+	case JN_OP_STXW:  return JN_VOP_STXW_V;
+	case JN_OP_STXDW: return JN_VOP_STXDW_V;
+	default:          return 0;
+	}
+}
+
+/* Slots an op stands for (after the first pass). */
+static uint32_t span(uint8_t op)
+{
+	static const uint8_t n[JN_VOP__END - JN_OP__COUNT] = {
+#define S_(name, k) [JN_VOP_##name - JN_OP__COUNT] = k,
+		JN_VM_SUPEROPS(S_)
+#undef S_
+	};
+	if (op >= JN_OP__COUNT)
+		return n[op - JN_OP__COUNT];
+	return op == JN_OP_LDDW ? 2 : 1;
+}
+
+/* The first slot of a load-modify-store of one 64-bit word, or 0. */
+static uint8_t rmw_form(const struct jn_vinsn *a, const struct jn_vinsn *b, const struct jn_vinsn *c)
+{
+	if (a->op != JN_OP_LDXDW || a->dst == a->src || c->op != JN_OP_STXDW || c->dst != a->src ||
+	    c->src != a->dst || c->off != a->off || b->dst != a->dst)
+		return 0;
+	if (b->op == JN_OP_ADD64_K)
+		return JN_VOP_RMW64K;
+	if (b->op == JN_OP_ADD64_X && b->src != a->dst)
+		return JN_VOP_RMW64X;
+	return 0;
+}
+
+/* Second pass: sequences of the ops the first pass left (possibly fused
+ * already) whose later slots no jump lands on.  Every chain keeps its later
+ * slots as they were, so a chain that meets an unusual case (an address
+ * outside the fast regions, a base that is not the context) falls back to
+ * running its first op alone. */
+static void fuse_chains(struct jn_vm *vm, const uint8_t *target)
+{
+	for (uint32_t pc = 0; pc < vm->n; pc += span(vm->code[pc].op)) {
+		struct jn_vinsn *a = &vm->code[pc];
+		uint32_t n1 = span(a->op), nb = pc + n1;
+		const struct jn_vinsn *b = nb < vm->n && !target[nb] ? &vm->code[nb] : NULL;
+		uint8_t rmw;
+
+		if (!b)
+			continue;
+		if (a->op == JN_VOP_MOVADD && b->op == JN_OP_LDDW && nb + 2 < vm->n && !target[nb + 2] &&
+		    b[2].op == JN_OP_CALL) {
+			a->op = JN_VOP_CALLM;
+		} else if (a->op == JN_OP_LDDW && b->op == JN_OP_CALL) {
+			a->op = JN_VOP_LDDW_CALL;
+		} else if (a->op == JN_OP_MOV64_K && a->dst == 0 && b->op == JN_OP_EXIT) {
+			a->op = JN_VOP_RETK;
+		} else if (a->op == JN_OP_MOV64_K && (b->op == JN_OP_JEQ_K || b->op == JN_OP_JNE_K)) {
+			a->op = b->op == JN_OP_JEQ_K ? JN_VOP_MOVK_JEQK : JN_VOP_MOVK_JNEK;
+		} else if (a->op == JN_VOP_LDXW_CTXP && b->op == JN_VOP_LDXW_CTXP) {
+			a->op = JN_VOP_CTXP2;
+		} else if (a->op == JN_OP_LDXB && b->op == JN_VOP_BYTEORD && b->src == a->src &&
+			   b->back == a->dst && a->dst != a->src && b->imm == 8 &&
+			   (b->off == a->off + 1 || b->off == a->off - 1)) {
+			a->op = JN_VOP_LDH2;
+		} else if (a->op == JN_OP_LDXB && b->op == JN_OP_STXB && b->src == a->dst &&
+			   b->dst != a->dst) {
+			a->op = JN_VOP_LDSTB;
+		} else if (nb + 1 < vm->n && !target[nb + 1] && (rmw = rmw_form(a, b, b + 1))) {
+			a->op = rmw;
+			a->back = b->op == JN_OP_ADD64_X ? b->src : 0;
+			a->imm = b->imm;
+		}
+	}
+}
+
+/* First pass: pointer arithmetic, bounds checks, composed byte loads. */
+static void fuse_pairs(struct jn_vm *vm, const uint8_t *target)
+{
 	for (uint32_t pc = 0; pc + 1 < vm->n; pc++) {
 		struct jn_vinsn *a = &vm->code[pc], *b = a + 1;
 
@@ -80,6 +264,14 @@ void jn_vm_fuse(struct jn_vm *vm)
 				a->off = c->off;
 				a->back = c->src;
 				pc++;
+			} else if (pc + 3 < vm->n && !target[pc + 2] && !target[pc + 3] &&
+				   c->op == JN_OP_MOV64_K && c->dst != a->dst && c[1].op == JN_OP_JGT_X &&
+				   c[1].dst == a->dst && c[1].src != c->dst && c[1].off > (int32_t)(pc + 3)) {
+				/* the same with "rM = K2" between (clang sets the verdict first) */
+				a->op = JN_VOP_BOUNDSK;
+				a->off = c[1].off;
+				a->back = c[1].src;
+				pc += 2;
 			}
 			pc++;
 			continue;
@@ -100,5 +292,31 @@ void jn_vm_fuse(struct jn_vm *vm)
 			pc += 2;
 		}
 	}
+}
+
+void jn_vm_fuse(struct jn_vm *vm)
+{
+	uint8_t *target = fill_targets(vm), *val = calloc(vm->n + 1, 1);
+
+	if (!target || !val) {
+		free(target);
+		free(val);
+		return;   /* fusion is an optimisation: without memory, run unfused */
+	}
+	guess_value_bases(vm, val);
+	fuse_ctx_loads(vm, target);
+	for (uint32_t pc = 0; pc < vm->n; pc++) {
+		uint8_t fp = fp_form(&vm->code[pc]);
+		if (fp)
+			vm->code[pc].op = fp;
+	}
+	fuse_pairs(vm, target);
+	fuse_chains(vm, target);
+	for (uint32_t pc = 0; pc < vm->n; pc++) {
+		uint8_t v = val[pc] ? value_form(vm->code[pc].op) : 0;
+		if (v)
+			vm->code[pc].op = v;
+	}
+	free(val);
 	free(target);
 }

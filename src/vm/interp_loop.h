@@ -118,6 +118,18 @@ L_S_BOUNDS: {
 	}
 	ip += 3;
 	DISPATCH(); }
+	/* BOUNDSK: BOUNDS with ip[2] the "rM = K2" slot */
+L_S_BOUNDSK: {
+	uint64_t d = SRC + IMM;
+	DST = d;
+	R[ip[2].dst] = ip[2].imm;
+	COUNT_MORE(3);
+	if (d > R[ip->back]) {
+		ip = code + ip->off;
+		DISPATCH();
+	}
+	ip += 4;
+	DISPATCH(); }
 	/* BYTEOR: off o, imm K, back holds rB */
 L_S_BYTEOR: {
 	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v;
@@ -146,6 +158,98 @@ L_S_BYTEORD: {
 	FP_ST(STB, uint8_t, IMM) FP_ST(STH, uint16_t, IMM) FP_ST(STW, uint32_t, IMM) FP_ST(STDW, uint64_t, IMM)
 #undef FP_LD
 #undef FP_ST
+	/* chains (fuse.c): the later slots keep their own decoding, read here */
+L_S_CALLM:
+	DST = SRC + IMM;
+	R[ip[2].dst] = ip[2].imm;
+	COUNT_MORE(3);
+	ip += 4;
+	goto L_CALL;
+L_S_LDDW_CALL:
+	DST = IMM;
+	COUNT_MORE(1);
+	ip += 2;
+	goto L_CALL;
+L_S_RETK:
+	R[0] = IMM;
+	COUNT_MORE(1);
+	return 0;
+L_S_MOVK_JEQK:
+	DST = IMM;
+	COUNT_MORE(1);
+	ip++;
+	goto L_JEQ_K;
+L_S_MOVK_JNEK:
+	DST = IMM;
+	COUNT_MORE(1);
+	ip++;
+	goto L_JNE_K;
+	/* LDH2: the two neighbouring bytes checked at once; ip[1] is the BYTEORD */
+L_S_LDH2: {
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, b = SRC + (uint64_t)(int64_t)ip[1].off;
+	if (jn_unlikely(!IN(a < b ? a : b, 2)))
+		goto L_LDXB;
+	uint64_t v = *(const uint8_t *)(uintptr_t)a;
+	DST = v;
+	R[ip[1].dst] = (uint64_t)*(const uint8_t *)(uintptr_t)b << 8 | v;
+	COUNT_MORE(3);
+	ip += 4;
+	DISPATCH(); }
+	/* LDSTB: ip[1] is the store */
+L_S_LDSTB: {
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, b = R[ip[1].dst] + (uint64_t)(int64_t)ip[1].off;
+	if (jn_unlikely(!IN(a, 1) || !IN(b, 1)))
+		goto L_LDXB;
+	uint8_t v = *(const uint8_t *)(uintptr_t)a;
+	DST = v;
+	*(uint8_t *)(uintptr_t)b = v;
+	COUNT_MORE(1);
+	ip += 2;
+	DISPATCH(); }
+	/* value-first forms: the last map value's range, else the general op */
+#define LDXV(id, type) L_S_##id##_V: { \
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off; \
+	if (jn_unlikely(a < vlo || a > vhi - sizeof(type))) goto L_##id; \
+	type t; memcpy(&t, (const void *)(uintptr_t)a, sizeof(t)); DST = t; NEXT(); }
+#define STXV(id, type) L_S_##id##_V: { \
+	uint64_t a = DST + (uint64_t)(int64_t)ip->off; \
+	if (jn_unlikely(a < vlo || a > vhi - sizeof(type))) goto L_##id; \
+	type t = (type)SRC; memcpy((void *)(uintptr_t)a, &t, sizeof(t)); NEXT(); }
+	LDXV(LDXB, uint8_t) LDXV(LDXH, uint16_t) LDXV(LDXW, uint32_t) LDXV(LDXDW, uint64_t)
+	STXV(STXB, uint8_t) STXV(STXH, uint16_t) STXV(STXW, uint32_t) STXV(STXDW, uint64_t)
+#undef LDXV
+#undef STXV
+	/* RMW64: one check covers the load and the store */
+L_S_RMW64K:
+L_S_RMW64X: {
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v;
+	if (jn_unlikely(!IN(a, 8)))
+		goto L_LDXDW;
+	memcpy(&v, (const void *)(uintptr_t)a, 8);
+	v += ip->op == JN_VOP_RMW64K ? IMM : R[ip->back];
+	DST = v;
+	memcpy((void *)(uintptr_t)a, &v, 8);
+	COUNT_MORE(2);
+	ip += 3;
+	DISPATCH(); }
+	/* context loads (fuse.c): imm is the field's offset in struct jn_vm_run */
+L_S_LDXW_CTXP:
+	if (jn_unlikely(SRC != cbase))
+		goto L_LDXW;
+	DST = (uint64_t)(uintptr_t)*(uint8_t *const *)((const char *)run + IMM);
+	NEXT();
+L_S_CTXP2:
+	if (jn_unlikely(SRC != cbase))
+		goto L_LDXW;
+	DST = (uint64_t)(uintptr_t)*(uint8_t *const *)((const char *)run + IMM);
+	COUNT_MORE(1);
+	ip++;
+	goto L_S_LDXW_CTXP;
+L_S_LDXW_CTX32:
+	if (jn_unlikely(SRC != cbase))
+		goto L_LDXW;
+	DST = *(const uint32_t *)((const char *)run + IMM);
+	NEXT();
 #undef ALU64
 #undef ALU32
 
@@ -196,11 +300,12 @@ L_GOTOL:
  * context's data/data_end/data_meta, a full 64-bit pointer): only the
  * sign-extending forms convert it further. */
 #define LDX(id, sz, type, ext, slow_ext) L_##id: { \
-	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v; \
-	if (jn_likely(IN(a, sz))) { type t; memcpy(&t, (void *)(uintptr_t)a, sz); v = ext t; } \
-	else if ((sz) == 4 && xdp && a - cbase < XDP_MD_SIZE && !(a & 3)) v = ctx_field(run, a - cbase); \
-	else { if ((rc = jn_vm_slow_load(run, PC(), a, sz, &v))) return rc; v = slow_ext; } \
-	DST = v; NEXT(); }
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off; \
+	if (jn_likely(IN(a, sz))) { type t; memcpy(&t, (void *)(uintptr_t)a, sz); DST = ext t; NEXT(); } \
+	if ((sz) == 4 && xdp && a - cbase < XDP_MD_SIZE && !(a & 3)) { DST = ctx_field(run, a - cbase); NEXT(); } \
+	uint64_t v; \
+	if ((rc = jn_vm_slow_load(run, PC(), a, sz, &v))) return rc; \
+	DST = slow_ext; NEXT(); }
 	LDX(LDXB, 1, uint8_t, (uint64_t), v)
 	LDX(LDXH, 2, uint16_t, (uint64_t), v)
 	LDX(LDXW, 4, uint32_t, (uint64_t), v)

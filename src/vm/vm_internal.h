@@ -22,12 +22,29 @@ _Static_assert(JN_OP__COUNT <= 255, "op fits a byte");
 #define JN_VM_SUPEROPS(_) \
 	_(MOVADD, 2)   /* rD = rS; rD += K  ->  rD = rS + K (pointer arithmetic) */ \
 	_(BOUNDS, 3)   /* rD = rS; rD += K; if rD > rX goto T (the packet bounds check) */ \
+	_(BOUNDSK, 4)  /* the same with rM = K2 before the jump */ \
 	_(BYTEOR, 3)   /* rA = *(u8 *)(rS + o); rA <<= K; rB |= rA (unaligned field) */ \
 	_(BYTEORD, 3)  /* rA = *(u8 *)(rS + o); rA <<= K; rA |= rB */ \
 	/* frame-pointer accesses: their offsets were checked at load, none at run time */ \
 	_(LDXB_FP, 1) _(LDXH_FP, 1) _(LDXW_FP, 1) _(LDXDW_FP, 1) \
 	_(STXB_FP, 1) _(STXH_FP, 1) _(STXW_FP, 1) _(STXDW_FP, 1) \
-	_(STB_FP, 1) _(STH_FP, 1) _(STW_FP, 1) _(STDW_FP, 1)
+	_(STB_FP, 1) _(STH_FP, 1) _(STW_FP, 1) _(STDW_FP, 1) \
+	/* rD = *(u32 *)(rS + o) where rS is likely the XDP context: checked \
+	 * (rS == ctx) at run time, then read from struct jn_vm_run at offset \
+	 * imm: a pointer (data, data_end, data_meta) or a u32 field */ \
+	_(LDXW_CTXP, 1) _(LDXW_CTX32, 1) \
+	/* chains over the ops above (fuse.c, second pass) */ \
+	_(CTXP2, 2)    /* two context pointer loads */ \
+	_(CALLM, 5)    /* MOVADD (key pointer); lddw (map); call */ \
+	_(LDDW_CALL, 3) \
+	_(RETK, 2)     /* r0 = K; exit */ \
+	_(MOVK_JEQK, 2) _(MOVK_JNEK, 2)  /* rD = K; if rA ==/!= K2 goto */ \
+	_(LDH2, 4)     /* rA = *(u8 *)(rS + o); BYTEORD of the neighbouring byte into rB: one 2-byte check */ \
+	_(RMW64K, 3) _(RMW64X, 3)  /* rX = *(u64 *)(rB + o); rX += K or rY; *(u64 *)(rB + o) = rX */ \
+	_(LDSTB, 2)    /* rA = *(u8 *)(rS + o); *(u8 *)(rD + o2) = rA (byte copy) */ \
+	/* map value accesses (base probably r0 of a call): that range first */ \
+	_(LDXB_V, 1) _(LDXH_V, 1) _(LDXW_V, 1) _(LDXDW_V, 1) \
+	_(STXB_V, 1) _(STXH_V, 1) _(STXW_V, 1) _(STXDW_V, 1)
 enum {
 	JN_VOP__FIRST = JN_OP__COUNT - 1,
 #define S_(name, n) JN_VOP_##name,

@@ -14,9 +14,21 @@
 #include "xdp_internal.h"
 
 #define X(run) ((struct jn_xdp *)(run)->user)
-#define arg_mem jn_xdp_arg_mem
 #define HELPER(name) static uint64_t h_##name(struct jn_vm_run *run, uint64_t a1, uint64_t a2, \
 					      uint64_t a3, uint64_t a4, uint64_t a5)
+
+/* jn_xdp_arg_mem with the common case inline: [p, p+size) inside the active
+ * stack frames (map keys and values the program built on its stack). */
+static inline void *arg_mem(struct jn_vm_run *run, uint64_t p, uint64_t size, bool write,
+			     const char *what)
+{
+	uint64_t hi = (uint64_t)(uintptr_t)(run->stack + sizeof(run->stack));
+	uint64_t lo = hi - (uint64_t)(run->depth + 1) * JN_ISA_STACK;
+
+	if (p >= lo && p <= hi && size && size <= hi - p)
+		return (void *)(uintptr_t)p;
+	return jn_xdp_arg_mem(run, p, size, write, what);
+}
 
 /* ---- maps ---- */
 

@@ -274,6 +274,10 @@ static void test_kernel_lpm_trie(void **state)
 {
 	cross("lpm_trie", BPF_MAP_TYPE_LPM_TRIE, 8, 8, 24, BPF_F_NO_PREALLOC, false);
 	cross("lpm_trie_v6", BPF_MAP_TYPE_LPM_TRIE, 20, 4, 24, BPF_F_NO_PREALLOC, false);
+	/* room for every generated prefix: deep tries, intermediate nodes made
+	 * and removed by deletes */
+	cross("lpm_trie_large", BPF_MAP_TYPE_LPM_TRIE, 8, 8, 400, BPF_F_NO_PREALLOC, false);
+	cross("lpm_trie_v6_large", BPF_MAP_TYPE_LPM_TRIE, 20, 4, 400, BPF_F_NO_PREALLOC, false);
 }
 
 static void test_kernel_devmap_and_devmap_hash(void **state)
