@@ -294,11 +294,13 @@ int jn_nic_vliw_stats(const struct jn_nic_vliw *v, struct jn_nic_vliw_stats *out
 	*out = v->st;
 	if (!a)
 		return -ENOMEM;
-	memcpy(a, v->cost, v->ncyc * sizeof(*a));
+	if (v->ncyc)
+		memcpy(a, v->cost, v->ncyc * sizeof(*a));
 	spread(a, v->ncyc, s);
 	out->cost_median = s[1];
 	out->mpps = s[1] ? out->clock_mhz / s[1] : 0;
-	memcpy(a, v->cyc, v->ncyc * sizeof(*a));
+	if (v->ncyc)
+		memcpy(a, v->cyc, v->ncyc * sizeof(*a));
 	spread(a, v->ncyc, s);
 	out->cyc_min = s[0];
 	out->cyc_median = s[1];
