@@ -71,7 +71,10 @@ int nic_cfg_opts(const char *cmd, const char *policy, long cache, long cache_ops
 
 /* --engine vliw: hits on the core, against the host's misses and the
  * whole program compiled for the same core. */
-static void nic_vliw_print(const struct jn_nic_vliw *v, double host_us)
+/* The whole program on the core over the same packets (jn_trace_vliw_whole). */
+struct whole { uint64_t cyc[3], differ; int rc; char err[256]; };
+
+static void nic_vliw_print(const struct jn_nic_vliw *v, double host_us, const struct whole *w)
 {
 	struct jn_nic_vliw_stats st;
 	const char *note = jn_nic_vliw_note(v);
@@ -86,6 +89,13 @@ static void nic_vliw_print(const struct jn_nic_vliw *v, double host_us)
 	       (unsigned long long)st.traces, st.rows_min, st.rows_median, st.rows_max, st.insns_median);
 	if (st.full_rows)
 		printf("  whole program on core    %zu eBPF instructions, %zu rows\n", st.full_insns, st.full_rows);
+	if (!w->rc)
+		printf("    on every packet        cycles min/median/max %llu/%llu/%llu (%s)\n",
+		       (unsigned long long)w->cyc[0], (unsigned long long)w->cyc[1],
+		       (unsigned long long)w->cyc[2], w->differ ? "SOME DIFFER from the interpreter" :
+		       "each equal to the interpreter");
+	else
+		printf("    not run: %s\n", w->err);
 	printf("  misses (host)            median %.1f us per miss\n", host_us);
 	printf("  failed tries on the core %llu (%llu cycles)\n", (unsigned long long)st.sim_misses,
 	       (unsigned long long)st.check_cycles);
@@ -104,7 +114,7 @@ static void nic_vliw_print(const struct jn_nic_vliw *v, double host_us)
 		printf("  note: %s\n", note);
 }
 
-static void print_text(const struct nic_run *r, const char *prog, bool dump_maps)
+static void print_text(const struct nic_run *r, const char *prog, bool dump_maps, const struct whole *w)
 {
 	struct json_object *st = jn_nic_stats_json(r->nic), *ab;
 
@@ -132,7 +142,7 @@ static void print_text(const struct nic_run *r, const char *prog, bool dump_maps
 	}
 	json_object_put(st);
 	if (r->vliw)
-		nic_vliw_print(r->vliw, jn_nic_host_median_us(r->nic));
+		nic_vliw_print(r->vliw, jn_nic_host_median_us(r->nic), w);
 	if (dump_maps) {
 		struct json_object *m = jn_xdp_dump_maps(r->s.xdp);
 		printf("%s\n", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY));
@@ -140,7 +150,7 @@ static void print_text(const struct nic_run *r, const char *prog, bool dump_maps
 	}
 }
 
-static void print_json(const struct nic_run *r, const char *prog)
+static void print_json(const struct nic_run *r, const char *prog, const struct whole *w)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_object();
 
@@ -157,8 +167,16 @@ static void print_json(const struct nic_run *r, const char *prog)
 	json_object_object_add(o, "snaplen_truncated", json_object_new_int64((int64_t)r->snap_truncated));
 	json_object_object_add(o, "seconds", json_object_new_double(r->secs));
 	json_object_object_add(o, "nic", jn_nic_stats_json(r->nic));
-	if (r->vliw)
-		json_object_object_add(o, "vliw", jn_nic_vliw_json(r->vliw));
+	if (r->vliw) {
+		struct json_object *v = jn_nic_vliw_json(r->vliw);
+		if (v && !w->rc) {
+			json_object_object_add(v, "full_cycles_min", json_object_new_int64((int64_t)w->cyc[0]));
+			json_object_object_add(v, "full_cycles_median", json_object_new_int64((int64_t)w->cyc[1]));
+			json_object_object_add(v, "full_cycles_max", json_object_new_int64((int64_t)w->cyc[2]));
+			json_object_object_add(v, "full_differ", json_object_new_int64((int64_t)w->differ));
+		}
+		json_object_object_add(o, "vliw", v);
+	}
 	json_object_object_add(o, "maps", jn_xdp_dump_maps(r->s.xdp));
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
@@ -203,10 +221,14 @@ static int nic_main(void *cfgp, int npos, char **pos)
 	st = nic_run("nic", &rc, set, &r);
 	if (!st) {
 		const char *prog = jn_session_prog_name(&r.s, c->prog);
+		struct whole w = { .rc = -1 };
+		if (rc.vliw)
+			w.rc = jn_trace_vliw_whole(pos[0], c->prog, c->maps, set, rc.lanes, w.cyc, &w.differ,
+						   w.err, sizeof(w.err));
 		if (c->json)
-			print_json(&r, prog);
+			print_json(&r, prog, &w);
 		else
-			print_text(&r, prog, c->dump_maps);
+			print_text(&r, prog, c->dump_maps, &w);
 	}
 	nic_run_close(&r);
 	jn_pkt_set_free(set);

@@ -256,7 +256,7 @@ int jn_nic_vliw_run(void *arg, const struct jn_trace *t, struct jn_xdp *x, struc
 			snprintf(v->first_refusal, sizeof(v->first_refusal), "simulator: %.150s", res->errmsg);
 	} else if (res->retval == JN_TRACE_MISS_CODE) {
 		v->st.sim_misses++;
-		v->st.check_cycles += cost;
+		v->st.check_cycles += tm.cycles;
 		rc = jn_trace_run(t, x, p, res, ops);
 		v->st.mismatches += rc == 1;
 		return rc;

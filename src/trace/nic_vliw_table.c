@@ -255,3 +255,36 @@ int jn_trace_vliw_table(FILE *out, bool json)
 	}
 	return ret;
 }
+
+int jn_trace_vliw_whole(const char *obj, const char *prog, const char *maps,
+			const struct jn_pkt_set *set, int lanes, uint64_t cyc[3], uint64_t *differ,
+			char *err, size_t errlen)
+{
+	struct jn_vliw_opts vo = { .lanes = lanes, .passes = JN_VLIW_ALL_PASSES };
+	struct jn_vliw_pair *pr = NULL;
+	uint64_t *c = malloc((set->n ? set->n : 1) * sizeof(*c));
+	size_t n = 0;
+	char e[256];
+	int rc = c ? jn_vliw_pair_open(obj, prog, maps, &vo, NULL, &pr, err, errlen)
+		   : jn_errf(err, errlen, ENOMEM, "trace-vliw: out of memory");
+
+	*differ = 0;
+	cyc[0] = cyc[1] = cyc[2] = 0;
+	for (size_t i = 0; !rc && i < set->n; i++) {
+		const struct jn_pkt *p = &set->pkts[i];
+		struct jn_vliw_timing t;
+		int f = jn_vliw_pair_run(pr, p->data, p->caplen, p->ts_ns, &t, NULL, e, sizeof(e));
+		*differ += f > 0;
+		if (f >= 0)
+			c[n++] = t.cycles;
+	}
+	if (!rc && n) {
+		qsort(c, n, sizeof(*c), cmp_u64);
+		cyc[0] = c[0];
+		cyc[1] = c[n / 2];
+		cyc[2] = c[n - 1];
+	}
+	free(c);
+	jn_vliw_pair_close(pr);
+	return rc;
+}

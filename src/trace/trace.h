@@ -298,4 +298,12 @@ struct json_object *jn_nic_vliw_json(const struct jn_nic_vliw *v);   /* caller o
  * cycles per hit, IPC, Mpps; every packet checked against the interpreter.
  * 0, or negative errno if a program could not be run or a result differed. */
 int jn_trace_vliw_table(FILE *out, bool json);
+/* For comparison, the whole program (obj; program prog, NULL: the first;
+ * maps file maps or NULL) compiled for the core with lanes lanes (0: 4) and
+ * run on every packet of set in an instance of its own, each checked
+ * against the interpreter: core cycles per packet min / median / max in
+ * cyc, packets that differed in *differ.  0, or negative errno (err). */
+int jn_trace_vliw_whole(const char *obj, const char *prog, const char *maps,
+			const struct jn_pkt_set *set, int lanes, uint64_t cyc[3], uint64_t *differ,
+			char *err, size_t errlen);
 #endif
