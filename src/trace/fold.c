@@ -7,7 +7,9 @@
  * 32-bit move or le16/le32/le64 of a value that already fits becomes it;
  * (x << 32) >> 32 becomes x when x fits in 32 bits; adjacent packet loads
  * joined by shift and or (the way clang reads a 16-bit field byte by byte)
- * become one wider load: pkt[o:w] | pkt[o+w:n] << 8w is pkt[o:w+n].
+ * become one wider load: pkt[o:w] | pkt[o+w:n] << 8w is pkt[o:w+n];
+ * (x << s) & m becomes (x & (m >> s)) << s, and a guard y << s == c
+ * becomes y == c >> s (the header length guarded as the field).
  * Assumes: operands precede the instruction; widths are conservative (a
  * value of width w is < 2^(8w)).
  */
@@ -100,6 +102,53 @@ static int zext32(const struct jn_tbuild *b, const struct jn_tins *in)
 	return fits(t, s->a, 4) ? s->a : -1;
 }
 
+/* (x << s) & m with m's low s bits clear is (x & (m >> s)) << s: the mask
+ * goes on the field itself ((pkt[14] << 2) & 0x3c, the IPv4 header length
+ * in bytes, is (pkt[14] & 0xf) << 2), so that a guard on it (below) and
+ * other guards on the field read one value. */
+static int mask_first(struct jn_tbuild *b, const struct jn_tins *in)
+{
+	const struct jn_trace *t = b->t;
+	const struct jn_tins *l;
+	uint64_t m, s;
+	int k, a;
+
+	if (in->k != JN_OP_AND64_X || !is_k(t, in->b, &m))
+		return -1;
+	l = &t->ir[in->a];
+	if (l->op != JN_TIR_ALU || l->k != JN_OP_LSH64_X || !is_k(t, l->b, &s) || s == 0 || s >= 64 ||
+	    (m & ((1ULL << s) - 1)))
+		return -1;
+	if ((k = jn_tb_const(b, m >> s)) < 0 ||
+	    (a = jn_tb_emit(b, JN_TIR_ALU, 8, l->a, k, JN_OP_AND64_X, 0)) < 0)
+		return -1;
+	k = jn_tb_emit(b, JN_TIR_ALU, 8, a, l->b, JN_OP_LSH64_X, 0);
+	return k < 0 ? -1 : k;
+}
+
+/* A guard "y << s == c" (or !=), y << s inside the compared width and c's
+ * low s bits clear, compares y with c >> s: the field itself, which an
+ * equality guard then decides for the other guards on it (implied.c). */
+static void guard_unshift(struct jn_tbuild *b, struct jn_tins *in)
+{
+	const struct jn_trace *t = b->t;
+	const struct jn_tins *l;
+	uint64_t c, s;
+	int k;
+
+	if ((in->k != JN_TC_EQ && in->k != JN_TC_NE) || !is_k(t, in->b, &c) || in->a < 0)
+		return;
+	l = &t->ir[in->a];
+	if (l->op != JN_TIR_ALU || l->k != JN_OP_LSH64_X || !is_k(t, l->b, &s) || s == 0 ||
+	    8 * (uint64_t)t->ir[l->a].width + s > 8 * (uint64_t)in->sz || (c & ((1ULL << s) - 1)) ||
+	    (in->sz == 4 && c >> 32))
+		return;
+	if ((k = jn_tb_const(b, c >> s)) < 0)
+		return;
+	in->a = l->a;
+	in->b = k;
+}
+
 int jn_tfold(struct jn_tbuild *b, struct jn_tins *in)
 {
 	int r;
@@ -107,11 +156,15 @@ int jn_tfold(struct jn_tbuild *b, struct jn_tins *in)
 	const struct jn_trace *t = b->t;
 	uint64_t ka, kb = 0;
 
+	if (in->op == JN_TIR_GUARD) {
+		guard_unshift(b, in);
+		return -1;
+	}
 	if (in->op != JN_TIR_ALU)
 		return -1;
 	if (is_k(t, in->a, &ka) && (in->b < 0 || is_k(t, in->b, &kb)))
 		return jn_tb_const(b, jn_trace_alu((int)in->k, ka, kb));
-	if ((r = combine_loads(b, in)) != -1 || (r = zext32(b, in)) != -1)
+	if ((r = combine_loads(b, in)) != -1 || (r = zext32(b, in)) != -1 || (r = mask_first(b, in)) != -1)
 		return r;
 	switch (in->k) {
 	case JN_OP_MOV32_X: case JN_OP_LE32:
