@@ -47,7 +47,11 @@ struct inl {
 	size_t errlen;
 };
 
-static int form_of(const struct inl *s, size_t pc) { return jn_isa_info[s->op[pc]].form; }
+/* The slot's form; -1 for the second slot of an lddw. */
+static int form_of(const struct inl *s, size_t pc)
+{
+	return s->op[pc] == JN_OP_INVALID ? -1 : jn_isa_info[s->op[pc]].form;
+}
 
 static bool is_local_call(const struct inl *s, size_t pc) { return form_of(s, pc) == JN_FORM_CALL_LOCAL; }
 
