@@ -390,6 +390,15 @@ int jn_map_prog_at(struct jn_map *m, uint32_t key, uint32_t *prog)
 	return 0;
 }
 
+bool jn_map_array_layout(const struct jn_map *m, uint8_t *const **values, uint32_t *stride)
+{
+	if (m->ops != &jn_map_ops_array && m->ops != &jn_map_ops_percpu_array)
+		return false;
+	*values = &m->values;
+	*stride = (uint32_t)m->stride;
+	return true;
+}
+
 bool jn_map_prog_writable(const struct jn_map *m)
 {
 	return !m->readonly;

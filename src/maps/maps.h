@@ -81,6 +81,10 @@ bool jn_map_prog_writable(const struct jn_map *m);
 /* 0 if [addr, addr+size) lies inside one value of this map's storage (and
  * write is allowed), -EFAULT if not in this map, -EACCES if read-only. */
 int jn_map_check_ptr(const struct jn_map *m, uint64_t addr, uint32_t size, bool write);
+/* Array and per-CPU array maps: where the map keeps its values pointer
+ * (stable for the map's life, the pointer itself changes on reset) and the
+ * bytes from one index to the next; false for other types. */
+bool jn_map_array_layout(const struct jn_map *m, uint8_t *const **values, uint32_t *stride);
 
 /* ---- user side (syscall semantics) ---- */
 int jn_map_sys_lookup(struct jn_map *m, const void *key, void *value);

@@ -294,6 +294,39 @@ static void fuse_pairs(struct jn_vm *vm, const uint8_t *target)
 	}
 }
 
+/* The lddw of a CALLM or LDDW_CALL site, if its call is map_lookup_elem
+ * with r1 the map, else NULL. */
+static struct jn_vinsn *lookup_site(const struct jn_vm *vm, uint32_t pc)
+{
+	struct jn_vinsn *a = &vm->code[pc], *l = a->op == JN_VOP_CALLM ? a + 2 : a;
+
+	if ((a->op != JN_VOP_CALLM && a->op != JN_VOP_LDDW_CALL) || !vm->opts.lookup_helper ||
+	    l[2].imm != vm->opts.lookup_helper || l->dst != 1)
+		return NULL;
+	return l;
+}
+
+/* Map lookups on array maps the embedder describes (jn_vm_opts.array_at)
+ * become inline indexing. */
+static void fuse_array_lookups(struct jn_vm *vm)
+{
+	uint32_t n = 0, k = 0;
+
+	if (!vm->opts.array_at)
+		return;
+	for (uint32_t pc = 0; pc < vm->n; pc += span(vm->code[pc].op))
+		n += lookup_site(vm, pc) != NULL;
+	if (!n || !(vm->arrays = calloc(n, sizeof(*vm->arrays))))
+		return;
+	for (uint32_t pc = 0; pc < vm->n; pc += span(vm->code[pc].op)) {
+		struct jn_vinsn *l = lookup_site(vm, pc);
+		if (!l || !vm->opts.array_at(vm->opts.user, l->imm, &vm->arrays[k]))
+			continue;
+		l[1].imm = (uint64_t)(uintptr_t)&vm->arrays[k++];
+		vm->code[pc].op = vm->code[pc].op == JN_VOP_CALLM ? JN_VOP_CALLM_ARR : JN_VOP_LDDW_CALL_ARR;
+	}
+}
+
 void jn_vm_fuse(struct jn_vm *vm)
 {
 	uint8_t *target = fill_targets(vm), *val = calloc(vm->n + 1, 1);
@@ -312,6 +345,7 @@ void jn_vm_fuse(struct jn_vm *vm)
 	}
 	fuse_pairs(vm, target);
 	fuse_chains(vm, target);
+	fuse_array_lookups(vm);
 	for (uint32_t pc = 0; pc < vm->n; pc++) {
 		uint8_t v = val[pc] ? value_form(vm->code[pc].op) : 0;
 		if (v)

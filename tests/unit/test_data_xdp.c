@@ -6,7 +6,9 @@
  * every field, a copy of r1, the run-time fallback when the register no
  * longer holds the context, and that counted runs still count every eBPF
  * instruction.  The value-first loads and stores (r0 of a helper call) meet
- * a real value range here, which the data cases' helper never sets.
+ * a real value range here, which the data cases' helper never sets; so do
+ * map lookups on array maps, indexed inline when the embedder describes
+ * the array (jn_vm_opts.array_at).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -225,6 +227,156 @@ static void test_value_form_past_the_value_faults(void **state)
 	assert_non_null(strstr(err, "pc 1: load of 4 bytes"));
 }
 
+/* ---- inline array lookups (CALLM_ARR, LDDW_CALL_ARR) ---- */
+
+static uint8_t arr_a[4 * 16], arr_b[4 * 16];
+static uint8_t *arr_values = arr_a;
+static bool arr_writable;
+static int helper_calls;
+
+static bool array_at(void *user, uint64_t map, struct jn_vm_array *out)
+{
+	if (map != 0x1000)
+		return false;
+	out->values = &arr_values;
+	out->max_entries = 4;
+	out->stride = 16;
+	out->value_size = 12;
+	out->writable = arr_writable;
+	return true;
+}
+
+/* The helper the inline path stands for: the same result, counted. */
+static uint64_t lookup_helper(struct jn_vm_run *run, uint64_t map, uint64_t key, uint64_t r3,
+			      uint64_t r4, uint64_t r5)
+{
+	uint32_t idx;
+
+	helper_calls++;
+	memcpy(&idx, (const void *)(uintptr_t)key, 4);
+	if (map != 0x1000 || idx >= 4)
+		return 0;
+	if (arr_writable)
+		jn_vm_set_value_range(run, arr_values + idx * 16, 12);
+	return (uint64_t)(uintptr_t)(arr_values + idx * 16);
+}
+
+/* Run text over 8 bytes of memory (r1); returns the error or 0. */
+static int run_array(const char *text, uint64_t *r0)
+{
+	static const struct jn_helper helpers[] = { [1] = { "map_lookup_elem", lookup_helper } };
+	struct jn_vm_opts opts = { .sz = sizeof(opts), .ctx_kind = JN_CTX_MEM, .helpers = helpers,
+				   .n_helpers = 2, .lookup_helper = 1, .array_at = array_at };
+	static uint8_t mem[8] = { 3, 0, 0, 0, 9, 0, 0, 0 };
+	struct jn_vm_run *run = calloc(1, sizeof(*run));
+	struct jn_insn *prog;
+	struct jn_vm *vm;
+	char err[256];
+	size_t n;
+	int rc;
+
+	assert_non_null(run);
+	assert_true(jn_isa_assemble(text, &prog, &n, err, sizeof(err)) >= 0);
+	vm = jn_vm_load(prog, n, &opts, err, sizeof(err));
+	free(prog);
+	assert_non_null(vm);
+	helper_calls = 0;
+	jn_vm_run_init_mem(run, vm, mem, sizeof(mem));
+	rc = jn_vm_exec(run, r0, true);
+	if (rc == 0)
+		assert_int_equal(run->insns, n - 1);   /* straight line, one lddw */
+	free(run);
+	jn_vm_free(vm);
+	return rc;
+}
+
+static void test_array_lookup_inline_indexes_the_array(void **state)
+{
+	uint64_t r0;
+
+	(void)state;
+	arr_values = arr_a;
+	arr_writable = true;
+	assert_int_equal(run_array("*(u32 *)(r10 - 0x4) = 2\n"
+				   "r2 = r10\n"
+				   "r2 += -4\n"
+				   "r1 = 0x1000 ll\n"
+				   "call 1\n"
+				   "*(u32 *)(r0 + 0x8) = 0x77\n"
+				   "exit\n", &r0), 0);
+	assert_int_equal(r0, (uint64_t)(uintptr_t)(arr_a + 32));
+	assert_int_equal(arr_a[40], 0x77);
+	assert_int_equal(helper_calls, 0);
+	/* the map's values pointer is read at each lookup */
+	arr_values = arr_b;
+	assert_int_equal(run_array("*(u32 *)(r10 - 0x4) = 1\n"
+				   "r2 = r10\n"
+				   "r2 += -4\n"
+				   "r1 = 0x1000 ll\n"
+				   "call 1\n"
+				   "exit\n", &r0), 0);
+	assert_int_equal(r0, (uint64_t)(uintptr_t)(arr_b + 16));
+	arr_values = arr_a;
+}
+
+static void test_array_lookup_out_of_range_is_null(void **state)
+{
+	uint64_t r0 = 1;
+
+	(void)state;
+	arr_writable = true;
+	assert_int_equal(run_array("*(u32 *)(r10 - 0x4) = 4\n"
+				   "r2 = r10\n"
+				   "r2 += -4\n"
+				   "r1 = 0x1000 ll\n"
+				   "call 1\n"
+				   "exit\n", &r0), 0);
+	assert_int_equal(r0, 0);
+	assert_int_equal(helper_calls, 0);
+}
+
+/* lddw + call with the key pointer set earlier; the key in the memory
+ * (not the stack) goes to the helper. */
+static void test_array_lookup_key_off_the_stack_calls_the_helper(void **state)
+{
+	uint64_t r0;
+
+	(void)state;
+	arr_writable = true;
+	assert_int_equal(run_array("r2 = r1\n"
+				   "r1 = 0x1000 ll\n"
+				   "call 1\n"
+				   "exit\n", &r0), 0);
+	assert_int_equal(r0, (uint64_t)(uintptr_t)(arr_a + 48));
+	assert_int_equal(helper_calls, 1);
+	assert_int_equal(run_array("*(u32 *)(r10 - 0x8) = 1\n"
+				   "r2 = r10\n"
+				   "r2 += -8\n"
+				   "r1 = 0x1000 ll\n"
+				   "call 1\n"
+				   "exit\n", &r0), 0);
+	assert_int_equal(r0, (uint64_t)(uintptr_t)(arr_a + 16));
+	assert_int_equal(helper_calls, 0);
+}
+
+/* A read-only array's value is not opened for the inline checks: a store
+ * through it faults as after the helper. */
+static void test_array_lookup_read_only_sets_no_value_range(void **state)
+{
+	uint64_t r0;
+
+	(void)state;
+	arr_writable = false;
+	assert_int_equal(run_array("*(u32 *)(r10 - 0x4) = 0\n"
+				   "r2 = r10\n"
+				   "r2 += -4\n"
+				   "r1 = 0x1000 ll\n"
+				   "call 1\n"
+				   "*(u8 *)(r0 + 0x0) = 1\n"
+				   "exit\n", &r0), -EFAULT);
+	arr_writable = true;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +386,10 @@ int main(void)
 		cmocka_unit_test(test_counted_runs_count_every_fused_instruction),
 		cmocka_unit_test(test_value_forms_read_and_write_the_value),
 		cmocka_unit_test(test_value_form_past_the_value_faults),
+		cmocka_unit_test(test_array_lookup_inline_indexes_the_array),
+		cmocka_unit_test(test_array_lookup_out_of_range_is_null),
+		cmocka_unit_test(test_array_lookup_key_off_the_stack_calls_the_helper),
+		cmocka_unit_test(test_array_lookup_read_only_sets_no_value_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
