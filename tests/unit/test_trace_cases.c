@@ -280,6 +280,24 @@ static void test_tail_calls_are_followed(void **state)
 #define HOBJ "build/tests/objs/trace_helpers.o"
 #define HMAPS "tests/maps/trace_helpers.maps.json"
 
+/* The path condition of one packet through entry of HOBJ (caller frees). */
+static char *cond_of(const char *entry, const uint8_t *pkt, uint32_t len)
+{
+	struct inst in;
+	struct jn_tracer *tr;
+	struct jn_trace *t;
+	char err[256], *cond;
+
+	assert_int_equal(inst_open(&in, HOBJ, entry, HMAPS), 0);
+	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
+	assert_int_equal(jn_trace_record(tr, pkt, len, 0, &t, err, sizeof(err)), 0);
+	assert_non_null(cond = strdup(jn_trace_cond(t)));
+	jn_trace_free(t);
+	jn_tracer_free(tr);
+	inst_close(&in);
+	return cond;
+}
+
 /* Unrolled for the count the packet gives, each callback's return guarded. */
 static void test_bpf_loop_is_unrolled(void **state)
 {
@@ -298,25 +316,18 @@ static void test_check_mtu_is_a_length_guard(void **state)
  * guarded; the results are constants. */
 static void test_fib_lookup_guards_the_route(void **state)
 {
-	struct inst in;
-	struct jn_tracer *tr;
-	struct jn_trace *t;
 	uint8_t pkt[60] = {0};
-	char err[256];
+	char *cond;
 	(void)state;
 
 	expect_traced_in(HOBJ, HMAPS, "h_fib", traffic.n / 4);
-	assert_int_equal(inst_open(&in, HOBJ, "h_fib", HMAPS), 0);
-	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
 	pkt[12] = 0x08;
 	pkt[14] = 0x45;
 	memcpy(pkt + 30, "\xc0\xa8\x02\x90", 4);   /* 192.168.2.144: the /25 beats the /22 */
-	assert_int_equal(jn_trace_record(tr, pkt, sizeof(pkt), 0, &t, err, sizeof(err)), 0);
-	assert_non_null(strstr(jn_trace_cond(t), "(le(pkt[30:4]) & 0x80ffffff) == 0x8002a8c0"));
-	assert_null(strstr(jn_trace_cond(t), "0xfcffff"));   /* the /22 cannot beat it: no guard */
-	jn_trace_free(t);
-	jn_tracer_free(tr);
-	inst_close(&in);
+	cond = cond_of("h_fib", pkt, sizeof(pkt));
+	assert_non_null(strstr(cond, "(le(pkt[30:4]) & 0x80ffffff) == 0x8002a8c0"));
+	assert_null(strstr(cond, "0xfcffff"));   /* the /22 cannot beat it: no guard */
+	free(cond);
 }
 
 static void test_queue_stack_pushes_and_spin_locks(void **state)
@@ -329,21 +340,14 @@ static void test_queue_stack_pushes_and_spin_locks(void **state)
  * back from the buffer it wrote) plus, for a pop, the pop at commit. */
 static void test_queue_pops_and_stack_peeks(void **state)
 {
-	struct inst in;
-	struct jn_tracer *tr;
-	struct jn_trace *t;
 	uint8_t pkt[60] = {0};
-	char err[256];
+	char *cond;
 	(void)state;
 
 	expect_traced_in(HOBJ, HMAPS, "h_pop", traffic.n / 4);
-	assert_int_equal(inst_open(&in, HOBJ, "h_pop", HMAPS), 0);
-	assert_int_equal(jn_tracer_new(in.x, &tr, err, sizeof(err)), 0);
-	assert_int_equal(jn_trace_record(tr, pkt, sizeof(pkt), 0, &t, err, sizeof(err)), 0);
-	assert_non_null(strstr(jn_trace_cond(t), "map_peek_elem(q, &stack["));   /* empty: -ENOENT */
-	jn_trace_free(t);
-	jn_tracer_free(tr);
-	inst_close(&in);
+	cond = cond_of("h_pop", pkt, sizeof(pkt));
+	assert_non_null(strstr(cond, "map_peek_elem(q, &stack["));   /* empty: -ENOENT */
+	free(cond);
 }
 
 /* Reservations written, submitted or discarded, and ringbuf_output: the
