@@ -9,7 +9,8 @@
  * executor, and the executor then classifies it (a guard over map contents
  * alone marks the trace stale), which also cross-checks the two: a try the
  * simulator calls a miss and the executor a hit is counted as a mismatch
- * (0 expected; the executor's result stands).  A trace the lowering
+ * (0 expected; the executor's result stands) and retires the trace to the
+ * executor (refused: WRONG).  A trace the lowering
  * refuses runs on the executor and is counted by reason.
  * Compiled forms are kept by path hash (a re-recorded path reuses them),
  * checked against the trace's size; an index finds them.
@@ -230,6 +231,17 @@ static void count_hit(struct jn_nic_vliw *v, const struct jn_vliw_timing *tm, ui
 	v->st.hit_insns += tm->insns;
 }
 
+static void retire(struct jn_nic_vliw *v, struct ventry *e, const char *why)
+{
+	v->st.mismatches++;
+	v->st.traces--;
+	v->st.refused++;
+	v->st.refused_by[JN_TVLIW_WRONG]++;
+	e->reason = JN_TVLIW_WRONG;
+	if (!v->first_refusal[0])
+		snprintf(v->first_refusal, sizeof(v->first_refusal), "trace-vliw: WRONG: %s", why);
+}
+
 int jn_nic_vliw_run(void *arg, const struct jn_trace *t, struct jn_xdp *x, struct jn_trace_pkt *p,
 		    struct jn_xdp_result *res, uint32_t *ops)
 {
@@ -258,7 +270,10 @@ int jn_nic_vliw_run(void *arg, const struct jn_trace *t, struct jn_xdp *x, struc
 		v->st.sim_misses++;
 		v->st.check_cycles += tm.cycles;
 		rc = jn_trace_run(t, x, p, res, ops);
-		v->st.mismatches += rc == 1;
+		if (rc == 1) {   /* the core is wrong on this trace: the executor runs it from now on */
+			retire(v, e, "the core missed a packet the executor hit");
+			v->st.fallback_hits++;
+		}
 		return rc;
 	}
 	count_hit(v, &tm, cost);
@@ -307,7 +322,7 @@ int jn_nic_vliw_stats(const struct jn_nic_vliw *v, struct jn_nic_vliw_stats *out
 	out->cyc_max = s[2];
 	out->ipc = v->st.hit_cycles ? (double)v->st.hit_insns / (double)v->st.hit_cycles : 0;
 	for (size_t i = 0; i < v->ne; i++)
-		if (v->e[i].prog)
+		if (v->e[i].prog && !v->e[i].reason)
 			a[k++] = (uint32_t)jn_vliw_stats(v->e[i].prog)->rows;
 	spread(a, k, s);
 	out->rows_min = s[0];
@@ -315,7 +330,7 @@ int jn_nic_vliw_stats(const struct jn_nic_vliw *v, struct jn_nic_vliw_stats *out
 	out->rows_max = s[2];
 	k = 0;
 	for (size_t i = 0; i < v->ne; i++)
-		if (v->e[i].prog)
+		if (v->e[i].prog && !v->e[i].reason)
 			a[k++] = (uint32_t)jn_vliw_stats(v->e[i].prog)->ebpf_ops;
 	spread(a, k, s);
 	out->insns_median = s[1];

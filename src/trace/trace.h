@@ -233,7 +233,8 @@ int jn_nic_lru_curve(const uint64_t *paths, size_t n, uint32_t maxcap, uint64_t 
 	TVDEF(POST_GUARD, "guard after an effect") \
 	TVDEF(TOOBIG,     "too long for 16-bit jump offsets") \
 	TVDEF(COMPILE,    "the VLIW compiler refused the program") \
-	TVDEF(SIM,        "the simulator refused the program")
+	TVDEF(SIM,        "the simulator refused the program") \
+	TVDEF(WRONG,      "the core missed where the executor hit: retired to the executor")
 enum jn_trace_vliw_refusal {
 #define TVDEF(n, m) JN_TVLIW_##n,
 	JN_TRACE_VLIW_REFUSALS(TVDEF)
@@ -268,7 +269,8 @@ struct jn_nic_vliw_stats {
 	uint64_t hits;            /* packets the VLIW core handled */
 	uint64_t sim_misses;      /* tries whose guards failed on the core */
 	uint64_t fallback_hits;   /* hits of refused traces (the executor ran them) */
-	uint64_t mismatches;      /* the core said miss, the executor hit (0 expected) */
+	uint64_t mismatches;      /* the core said miss, the executor hit (0 expected; the
+				   * trace is retired to the executor: refused_by[WRONG]) */
 	uint64_t faults;          /* the core faulted on a try (0 expected) */
 	uint64_t traces, refused, refused_by[JN_TVLIW__COUNT];   /* paths lowered / refused */
 	uint64_t hit_cycles, hit_rows, hit_insns, check_cycles;  /* sums; check: failed tries */

@@ -264,6 +264,47 @@ static void test_vliw_engine_on_the_recorders_corner_cases(void **state)
 	assert_true(lowered > 100);
 }
 
+/* Debian's libxdp objects (the dispatcher, xdpdump, every xdp-filter
+ * variant, the AF_XDP default programs): equal to the interpreter on every
+ * packet and map; a trace the core gets wrong (WRONG) is retired to the
+ * executor, so every hit is handled one way or the other. */
+static void test_vliw_engine_on_libxdp_objects(void **state)
+{
+	glob_t g;
+	uint64_t hits = 0;
+
+	(void)state;
+	if (glob("/usr/lib/x86_64-linux-gnu/bpf/*.o", 0, NULL, &g)) {
+		fprintf(stderr, "  no libxdp objects: skipped\n");
+		return;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct jn_obj *o = NULL;
+		char err[256];
+		bool xdp = false;
+		if (jn_obj_open(g.gl_pathv[i], &o, err, sizeof(err)) == 0) {
+			xdp = jn_obj_find_prog(o, NULL, err, sizeof(err)) != NULL;
+			jn_obj_close(o);
+		}
+		if (!xdp)
+			continue;   /* xdpdump_bpf.o: fentry/fexit only */
+		struct vq q = {0};
+		vliw_equiv_obj(g.gl_pathv[i], NULL, NULL, 16, 4, &q);
+		fprintf(stderr, "  %-28s %llu hits (%llu on the core), %llu lowered, %llu retired (WRONG)\n",
+			strrchr(g.gl_pathv[i], '/') + 1, (unsigned long long)q.hits,
+			(unsigned long long)q.vs.hits, (unsigned long long)q.vs.traces,
+			(unsigned long long)q.vs.refused_by[JN_TVLIW_WRONG]);
+		assert_int_equal(q.mismatches, 0);
+		assert_int_equal(q.maps_differ, 0);
+		assert_int_equal(q.vs.faults, 0);
+		assert_int_equal(q.vs.refused, q.vs.refused_by[JN_TVLIW_WRONG]);
+		assert_int_equal(q.vs.hits + q.vs.fallback_hits, q.hits);
+		hits += q.vs.hits;
+	}
+	globfree(&g);
+	assert_true(hits > 0);
+}
+
 /* ---- hand-made traces ---- */
 
 #define K(v) { .op = JN_TIR_KINT, .k = (v), .width = 8 }
@@ -420,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_vliw_engine_equals_interpreter_on_every_program),
 		cmocka_unit_test(test_vliw_engine_small_cache_and_lane_counts),
 		cmocka_unit_test(test_vliw_engine_on_the_recorders_corner_cases),
+		cmocka_unit_test(test_vliw_engine_on_libxdp_objects),
 	};
 	return cmocka_run_group_tests(tests, traffic_setup, traffic_teardown);
 }
