@@ -4,20 +4,29 @@
  * What it emits, in order: the packet pointer from the context and, if the
  * trace's length guards (lenguard.c) narrow the length, one check of it
  * (data + lo > data_end, in the form the bounds pass turns into a checked
- * load; len > hi as a plain compare); then phase 1 as exec.c runs it
- * (inputs, arithmetic, guard-phase helper calls, guards, in IR order), each
- * failed guard jumping to one exit with JN_TRACE_MISS_CODE; then phase 2
- * (the effects in program order and what depends on them); then the
- * return.  Lookups build their key on the stack and call
+ * load; len > hi as a plain compare); then phase 1 as exec.c runs it:
+ * first what is pure and safe before any guard (packet bytes inside the
+ * checked length, context fields, arithmetic, key-0 array lookups as an
+ * lddw of the value, loads from those, the keys of lookups made of them),
+ * then the guards on those alone (side by side: all jump to one exit),
+ * then the rest in IR order (lookups, map value loads, guard-phase helper
+ * calls, their guards), each failed guard jumping to the exit with
+ * JN_TRACE_MISS_CODE; then phase 2 (the effects in program order and what
+ * depends on them, with phase-1 loads only effects read moved to right
+ * before their first reader when nothing before it writes their bytes);
+ * then the return.  Lookups build their key on the stack and call
  * bpf_map_lookup_elem (the executor's jn_map_lookup with the same
  * arguments); helper calls rebuild the stack bytes the helper reads first.
  * A computed return value gets one more guard (it must differ from the
- * miss code), so a miss is never mistaken for a hit.
+ * miss code), so a miss is never mistaken for a hit.  Guards are not moved
+ * before lookups when the trace reads an LRU map (a failed try touches the
+ * entries the executor's try touches).
  *
  * Registers: the IR's refs become registers by a forward linear scan over
  * the emission order (last uses known beforehand); values live across a
- * helper call go to r6-r9, others prefer r0-r5; when none is free a value
- * is spilled to a stack slot.  Constants are immediates where the eBPF
+ * helper call go to r6-r9, others prefer r0-r5; when none is free the live
+ * value read last goes to a stack slot (or the new one does) and is
+ * reloaded where it is read.  Constants are immediates where the eBPF
  * form allows, else materialised where used.  Scratch stack (lookup keys,
  * spill slots) grows from the bottom of the 512-byte frame and must stay
  * below every region a helper reads.
