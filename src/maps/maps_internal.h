@@ -58,10 +58,24 @@ static inline uint32_t jn_htab_hash(const void *key, uint32_t len)
 		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
 		h ^= h >> 31;
 	}
-	if (len) {
+	if (len) {   /* the last 1..7 bytes, little-endian */
+		uint32_t sh = 0, u4;
+		uint16_t u2;
 		w = 0;
-		for (uint32_t i = 0; i < len; i++)
-			w |= (uint64_t)p[i] << (8 * i);
+		if (len & 4) {
+			__builtin_memcpy(&u4, p, 4);
+			w = u4;
+			p += 4;
+			sh = 32;
+		}
+		if (len & 2) {
+			__builtin_memcpy(&u2, p, 2);
+			w |= (uint64_t)u2 << sh;
+			p += 2;
+			sh += 16;
+		}
+		if (len & 1)
+			w |= (uint64_t)*p << sh;
 		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
 		h ^= h >> 31;
 	}

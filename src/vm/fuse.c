@@ -190,17 +190,39 @@ static uint32_t span(uint8_t op)
 	return op == JN_OP_LDDW ? 2 : 1;
 }
 
-/* The first slot of a load-modify-store of one 64-bit word, or 0. */
-static uint8_t rmw_form(const struct jn_vinsn *a, const struct jn_vinsn *b, const struct jn_vinsn *c)
+/* The first slot of a load-modify-store of one 64-bit word, or 0; *y gets
+ * the register added (RMW64X) or the one the load is added to (RMW64Y). */
+static uint8_t rmw_form(const struct jn_vinsn *a, const struct jn_vinsn *b, const struct jn_vinsn *c,
+			uint8_t *y)
 {
 	if (a->op != JN_OP_LDXDW || a->dst == a->src || c->op != JN_OP_STXDW || c->dst != a->src ||
-	    c->src != a->dst || c->off != a->off || b->dst != a->dst)
+	    c->off != a->off)
 		return 0;
-	if (b->op == JN_OP_ADD64_K)
+	*y = b->src;
+	if (b->dst == a->dst && c->src == a->dst && b->op == JN_OP_ADD64_K)
 		return JN_VOP_RMW64K;
-	if (b->op == JN_OP_ADD64_X && b->src != a->dst)
+	if (b->dst == a->dst && c->src == a->dst && b->op == JN_OP_ADD64_X && b->src != a->dst)
 		return JN_VOP_RMW64X;
+	*y = b->dst;   /* rY += rX; store rY */
+	if (b->op == JN_OP_ADD64_X && b->src == a->dst && b->dst != a->dst && b->dst != a->src &&
+	    c->src == b->dst)
+		return JN_VOP_RMW64Y;
 	return 0;
+}
+
+/* A load whose value goes straight to the stack at the same width (a key
+ * or a saved field), or 0. */
+static uint8_t ld_st_form(const struct jn_vinsn *a, const struct jn_vinsn *b)
+{
+	if (b->src != a->dst)
+		return 0;
+	switch (a->op) {
+	case JN_OP_LDXB:  return b->op == JN_VOP_STXB_FP ? JN_VOP_LDXB_STFP : 0;
+	case JN_OP_LDXH:  return b->op == JN_VOP_STXH_FP ? JN_VOP_LDXH_STFP : 0;
+	case JN_OP_LDXW:  return b->op == JN_VOP_STXW_FP ? JN_VOP_LDXW_STFP : 0;
+	case JN_OP_LDXDW: return b->op == JN_VOP_STXDW_FP ? JN_VOP_LDXDW_STFP : 0;
+	default:          return 0;
+	}
 }
 
 /* Second pass: sequences of the ops the first pass left (possibly fused
@@ -214,7 +236,7 @@ static void fuse_chains(struct jn_vm *vm, const uint8_t *target)
 		struct jn_vinsn *a = &vm->code[pc];
 		uint32_t n1 = span(a->op), nb = pc + n1;
 		const struct jn_vinsn *b = nb < vm->n && !target[nb] ? &vm->code[nb] : NULL;
-		uint8_t rmw;
+		uint8_t rmw, y = 0;
 
 		if (!b)
 			continue;
@@ -236,10 +258,19 @@ static void fuse_chains(struct jn_vm *vm, const uint8_t *target)
 		} else if (a->op == JN_OP_LDXB && b->op == JN_OP_STXB && b->src == a->dst &&
 			   b->dst != a->dst) {
 			a->op = JN_VOP_LDSTB;
-		} else if (nb + 1 < vm->n && !target[nb + 1] && (rmw = rmw_form(a, b, b + 1))) {
+		} else if (nb + 1 < vm->n && !target[nb + 1] && (rmw = rmw_form(a, b, b + 1, &y))) {
 			a->op = rmw;
-			a->back = b->op == JN_OP_ADD64_X ? b->src : 0;
+			a->back = y;
 			a->imm = b->imm;
+		} else if ((rmw = ld_st_form(a, b))) {
+			a->op = rmw;
+		} else if (a->op == JN_OP_LDXB && (b->op == JN_OP_AND64_K || b->op == JN_OP_AND32_K) &&
+			   b->dst == a->dst) {
+			a->op = JN_VOP_LDXB_AND;
+			a->imm = b->imm;
+		} else if (a->op == JN_OP_LSH64_K && b->op == JN_OP_RSH64_K && b->dst == a->dst &&
+			   a->imm == 32 && b->imm == 32) {
+			a->op = JN_VOP_ZEXT32;
 		}
 	}
 }
@@ -306,24 +337,24 @@ static struct jn_vinsn *lookup_site(const struct jn_vm *vm, uint32_t pc)
 	return l;
 }
 
-/* Map lookups on array maps the embedder describes (jn_vm_opts.array_at)
- * become inline indexing. */
-static void fuse_array_lookups(struct jn_vm *vm)
+/* Map lookups on maps the embedder describes (jn_vm_opts.map_at) run
+ * without the helper call. */
+static void fuse_map_lookups(struct jn_vm *vm)
 {
 	uint32_t n = 0, k = 0;
 
-	if (!vm->opts.array_at)
+	if (!vm->opts.map_at)
 		return;
 	for (uint32_t pc = 0; pc < vm->n; pc += span(vm->code[pc].op))
 		n += lookup_site(vm, pc) != NULL;
-	if (!n || !(vm->arrays = calloc(n, sizeof(*vm->arrays))))
+	if (!n || !(vm->maps = calloc(n, sizeof(*vm->maps))))
 		return;
 	for (uint32_t pc = 0; pc < vm->n; pc += span(vm->code[pc].op)) {
 		struct jn_vinsn *l = lookup_site(vm, pc);
-		if (!l || !vm->opts.array_at(vm->opts.user, l->imm, &vm->arrays[k]))
+		if (!l || !vm->opts.map_at(vm->opts.user, l->imm, &vm->maps[k]))
 			continue;
-		l[1].imm = (uint64_t)(uintptr_t)&vm->arrays[k++];
-		vm->code[pc].op = vm->code[pc].op == JN_VOP_CALLM ? JN_VOP_CALLM_ARR : JN_VOP_LDDW_CALL_ARR;
+		l[1].imm = (uint64_t)(uintptr_t)&vm->maps[k++];
+		vm->code[pc].op = vm->code[pc].op == JN_VOP_CALLM ? JN_VOP_CALLM_MAP : JN_VOP_LDDW_CALL_MAP;
 	}
 }
 
@@ -345,7 +376,7 @@ void jn_vm_fuse(struct jn_vm *vm)
 	}
 	fuse_pairs(vm, target);
 	fuse_chains(vm, target);
-	fuse_array_lookups(vm);
+	fuse_map_lookups(vm);
 	for (uint32_t pc = 0; pc < vm->n; pc++) {
 		uint8_t v = val[pc] ? value_form(vm->code[pc].op) : 0;
 		if (v)

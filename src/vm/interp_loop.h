@@ -170,35 +170,39 @@ L_S_LDDW_CALL:
 	COUNT_MORE(1);
 	ip += 2;
 	goto L_CALL;
-	/* map_lookup_elem on an array map (fuse.c): the key on the stack is
-	 * indexed here; anything else takes the helper.  ip at the lddw. */
-L_S_CALLM_ARR:
+	/* map_lookup_elem on a map the embedder described (fuse.c): with the
+	 * key on the stack, arrays are indexed here and other maps looked up
+	 * without the helper; anything else takes the helper.  ip at the lddw. */
+L_S_CALLM_MAP:
 	DST = SRC + IMM;
 	R[1] = ip[2].imm;
 	COUNT_MORE(3);
 	ip += 2;
-	goto array_lookup;
-L_S_LDDW_CALL_ARR:
+	goto map_lookup;
+L_S_LDDW_CALL_MAP:
 	R[1] = IMM;
 	COUNT_MORE(1);
-array_lookup: {
-	const struct jn_vm_array *arr = (const struct jn_vm_array *)(uintptr_t)ip[1].imm;
+map_lookup: {
+	const struct jn_vm_map *mp = (const struct jn_vm_map *)(uintptr_t)ip[1].imm;
 	uint64_t k = R[2];
-	uint32_t idx;
 	uint8_t *v = NULL;
-	if (jn_unlikely(k < slo || k > shi - 4)) {
+	if (jn_unlikely(k < slo || k > shi || shi - k < mp->key_size)) {
 		ip += 2;
 		goto L_CALL;
 	}
-	memcpy(&idx, (const void *)(uintptr_t)k, 4);
-	if (idx < arr->max_entries) {
-		v = *arr->values + (size_t)idx * arr->stride;
-		if (arr->writable) {
-			run->val_lo = v;
-			run->val_hi = v + arr->value_size;
-			vlo = (uint64_t)(uintptr_t)v;
-			vhi = vlo + arr->value_size;
-		}
+	if (mp->values) {
+		uint32_t idx;
+		memcpy(&idx, (const void *)(uintptr_t)k, 4);
+		if (idx < mp->max_entries)
+			v = *mp->values + (size_t)idx * mp->stride;
+	} else {
+		v = mp->lookup(mp->map, (const void *)(uintptr_t)k, 0);
+	}
+	if (v && mp->writable) {
+		run->val_lo = v;
+		run->val_hi = v + mp->value_size;
+		vlo = (uint64_t)(uintptr_t)v;
+		vhi = vlo + mp->value_size;
 	}
 	R[0] = (uint64_t)(uintptr_t)v;
 	ip += 3;
@@ -252,11 +256,12 @@ L_S_LDSTB: {
 	STXV(STXB, uint8_t) STXV(STXH, uint16_t) STXV(STXW, uint32_t) STXV(STXDW, uint64_t)
 #undef LDXV
 #undef STXV
-	/* RMW64: one check covers the load and the store */
+	/* RMW64: one check covers the load and the store; counters in map
+	 * values are the usual case, so that range comes first */
 L_S_RMW64K:
 L_S_RMW64X: {
 	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v;
-	if (jn_unlikely(!IN(a, 8)))
+	if (jn_unlikely((a < vlo || a > vhi - 8) && !IN(a, 8)))
 		goto L_LDXDW;
 	memcpy(&v, (const void *)(uintptr_t)a, 8);
 	v += ip->op == JN_VOP_RMW64K ? IMM : R[ip->back];
@@ -265,6 +270,44 @@ L_S_RMW64X: {
 	COUNT_MORE(2);
 	ip += 3;
 	DISPATCH(); }
+L_S_RMW64Y: {
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v;
+	if (jn_unlikely((a < vlo || a > vhi - 8) && !IN(a, 8)))
+		goto L_LDXDW;
+	memcpy(&v, (const void *)(uintptr_t)a, 8);
+	DST = v;
+	v += R[ip->back];
+	R[ip->back] = v;
+	memcpy((void *)(uintptr_t)a, &v, 8);
+	COUNT_MORE(2);
+	ip += 3;
+	DISPATCH(); }
+	/* load then store to the frame: ip[1] is the frame store */
+#define LD_STFP(id, type) L_S_##id##_STFP: { \
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off; \
+	type t; \
+	if (jn_unlikely(!IN(a, sizeof(t)))) goto L_##id; \
+	memcpy(&t, (const void *)(uintptr_t)a, sizeof(t)); \
+	DST = t; \
+	memcpy((void *)(uintptr_t)(R[10] + (uint64_t)(int64_t)ip[1].off), &t, sizeof(t)); \
+	COUNT_MORE(1); \
+	ip += 2; \
+	DISPATCH(); }
+	LD_STFP(LDXB, uint8_t) LD_STFP(LDXH, uint16_t) LD_STFP(LDXW, uint32_t) LD_STFP(LDXDW, uint64_t)
+#undef LD_STFP
+L_S_LDXB_AND: {
+	uint64_t a = SRC + (uint64_t)(int64_t)ip->off;
+	if (jn_unlikely(!IN(a, 1)))
+		goto L_LDXB;
+	DST = *(const uint8_t *)(uintptr_t)a & IMM;
+	COUNT_MORE(1);
+	ip += 2;
+	DISPATCH(); }
+L_S_ZEXT32:
+	DST = (uint32_t)DST;
+	COUNT_MORE(1);
+	ip += 2;
+	DISPATCH();
 	/* context loads (fuse.c): imm is the field's offset in struct jn_vm_run */
 L_S_LDXW_CTXP:
 	if (jn_unlikely(SRC != cbase))

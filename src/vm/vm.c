@@ -17,7 +17,7 @@ static void vm_free_parts(struct jn_vm *vm)
 	free(vm->insns);
 	free(vm->is_func);
 	free(vm->frame_depth);
-	free(vm->arrays);
+	free(vm->maps);
 	free(vm);
 }
 

@@ -47,13 +47,19 @@ enum jn_vm_ctx_kind {
 	JN_CTX_XDP,  /* r1 = struct xdp_md over a packet buffer */
 };
 
-/* An array map laid out for inline indexing (jn_vm_opts.array_at). */
-struct jn_vm_array {
-	uint8_t *const *values;  /* where the map keeps its values: read at each lookup */
-	uint32_t max_entries;
-	uint32_t stride;         /* bytes from one index to the next (all CPUs' values) */
-	uint32_t value_size;
+struct jn_map;
+
+/* The map behind a pointer a program loads with lddw, for inline lookups
+ * (jn_vm_opts.map_at): an array (values set) is indexed in the
+ * interpreter, any other map looked up with lookup(map, key, 0). */
+struct jn_vm_map {
+	uint8_t *const *values;  /* arrays: where the map keeps its values (read at each lookup); else NULL */
+	uint32_t max_entries;    /* arrays */
+	uint32_t stride;         /* arrays: bytes from one index to the next (all CPUs' values) */
+	uint32_t key_size, value_size;
 	bool writable;           /* programs may write values: the lookup sets the value range */
+	struct jn_map *map;
+	void *(*lookup)(struct jn_map *m, const void *key, uint32_t cpu);
 };
 
 struct jn_vm_opts {
@@ -71,12 +77,12 @@ struct jn_vm_opts {
 	int (*check_mem)(void *user, uint64_t addr, uint32_t size, bool write);
 	void *user;
 	uint64_t budget;                      /* instructions per run, 0: default */
-	/* Optional: the helper id of map_lookup_elem, and the layout of the
-	 * array map behind a pointer the program loads with lddw (true) or
-	 * false.  "r1 = map; call lookup" with the key on the stack then
-	 * indexes the array inline, with the helper's exact result. */
+	/* Optional: the helper id of map_lookup_elem, and the map behind a
+	 * pointer the program loads with lddw (true) or false.  "r1 = map;
+	 * call lookup" with the key on the stack then runs without the helper
+	 * call, with the helper's exact result. */
 	uint32_t lookup_helper;
-	bool (*array_at)(void *user, uint64_t map, struct jn_vm_array *out);
+	bool (*map_at)(void *user, uint64_t map, struct jn_vm_map *out);
 };
 
 /* State of one run.  Helpers read and change it (adjust_head moves data). */

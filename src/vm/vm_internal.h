@@ -41,10 +41,16 @@ _Static_assert(JN_OP__COUNT <= 255, "op fits a byte");
 	_(MOVK_JEQK, 2) _(MOVK_JNEK, 2)  /* rD = K; if rA ==/!= K2 goto */ \
 	_(LDH2, 4)     /* rA = *(u8 *)(rS + o); BYTEORD of the neighbouring byte into rB: one 2-byte check */ \
 	_(RMW64K, 3) _(RMW64X, 3)  /* rX = *(u64 *)(rB + o); rX += K or rY; *(u64 *)(rB + o) = rX */ \
+	_(RMW64Y, 3)   /* rX = *(u64 *)(rB + o); rY += rX; *(u64 *)(rB + o) = rY */ \
+	/* a load stored at once to the stack at the same width */ \
+	_(LDXB_STFP, 2) _(LDXH_STFP, 2) _(LDXW_STFP, 2) _(LDXDW_STFP, 2) \
+	_(LDXB_AND, 2) /* rA = *(u8 *)(rS + o); rA &= K */ \
+	_(ZEXT32, 2)   /* rD <<= 32; rD >>= 32 */ \
 	_(LDSTB, 2)    /* rA = *(u8 *)(rS + o); *(u8 *)(rD + o2) = rA (byte copy) */ \
-	/* CALLM and LDDW_CALL of map_lookup_elem on an array map: indexed \
-	 * inline; the lddw's unused second slot holds the struct jn_vm_array */ \
-	_(CALLM_ARR, 5) _(LDDW_CALL_ARR, 3) \
+	/* CALLM and LDDW_CALL of map_lookup_elem on a map the embedder \
+	 * describes: no helper call; the lddw's unused second slot holds the \
+	 * struct jn_vm_map */ \
+	_(CALLM_MAP, 5) _(LDDW_CALL_MAP, 3) \
 	/* map value accesses (base probably r0 of a call): that range first */ \
 	_(LDXB_V, 1) _(LDXH_V, 1) _(LDXW_V, 1) _(LDXDW_V, 1) \
 	_(STXB_V, 1) _(STXH_V, 1) _(STXW_V, 1) _(STXDW_V, 1)
@@ -68,7 +74,7 @@ struct jn_vm {
 	uint16_t *frame_depth;       /* per pc: rounded stack depth of the function it starts (entries only) */
 	uint16_t depth0;             /* stack bytes frame 0 uses (zeroed per run) */
 	struct jn_vm_opts opts;
-	struct jn_vm_array *arrays;  /* array maps of inline lookups (fuse.c) */
+	struct jn_vm_map *maps;      /* maps of inline lookups (fuse.c) */
 	jn_helper_fn helpers[JN_VM_MAX_HELPERS];
 };
 

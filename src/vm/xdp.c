@@ -84,17 +84,22 @@ struct jn_map *jn_xdp_map_arg(struct jn_vm_run *run, uint64_t ptr)
 	return NULL;
 }
 
-/* jn_vm_opts.array_at: the array map behind a program's map pointer. */
-static bool array_at(void *user, uint64_t ptr, struct jn_vm_array *out)
+/* jn_vm_opts.map_at: the map behind a program's map pointer. */
+static bool map_at(void *user, uint64_t ptr, struct jn_vm_map *out)
 {
 	struct jn_xdp *x = user;
 	int i = jn_xdp_map_index(x, ptr);
 
-	if (i < 0 || !jn_map_array_layout(x->maps[i], &out->values, &out->stride))
+	if (i < 0)
 		return false;
+	memset(out, 0, sizeof(*out));
+	jn_map_array_layout(x->maps[i], &out->values, &out->stride);
 	out->max_entries = jn_map_spec(x->maps[i])->max_entries;
+	out->key_size = x->minfo[i].key_size;
 	out->value_size = x->minfo[i].value_size;
 	out->writable = x->minfo[i].writable;
+	out->map = x->maps[i];
+	out->lookup = jn_map_lookup;
 	return true;
 }
 
@@ -135,7 +140,7 @@ static int load_progs(struct jn_xdp *x, const char *entry, char *err, size_t err
 		.sz = sizeof(vo), .ctx_kind = JN_CTX_XDP, .helpers = x->helpers,
 		.n_helpers = JN_VM_MAX_HELPERS, .resolve_lddw = resolve_lddw, .check_mem = check_mem,
 		.user = x, .budget = x->opts.budget,
-		.lookup_helper = BPF_FUNC_map_lookup_elem, .array_at = array_at,
+		.lookup_helper = BPF_FUNC_map_lookup_elem, .map_at = map_at,
 	};
 
 	if (!want)

@@ -8,7 +8,7 @@
  * instruction.  The value-first loads and stores (r0 of a helper call) meet
  * a real value range here, which the data cases' helper never sets; so do
  * map lookups on array maps, indexed inline when the embedder describes
- * the array (jn_vm_opts.array_at).
+ * the array (jn_vm_opts.map_at).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -227,17 +227,19 @@ static void test_value_form_past_the_value_faults(void **state)
 	assert_non_null(strstr(err, "pc 1: load of 4 bytes"));
 }
 
-/* ---- inline array lookups (CALLM_ARR, LDDW_CALL_ARR) ---- */
+/* ---- inline map lookups (CALLM_MAP, LDDW_CALL_MAP) on an array ---- */
 
 static uint8_t arr_a[4 * 16], arr_b[4 * 16];
 static uint8_t *arr_values = arr_a;
 static bool arr_writable;
 static int helper_calls;
 
-static bool array_at(void *user, uint64_t map, struct jn_vm_array *out)
+static bool map_at(void *user, uint64_t map, struct jn_vm_map *out)
 {
 	if (map != 0x1000)
 		return false;
+	memset(out, 0, sizeof(*out));
+	out->key_size = 4;
 	out->values = &arr_values;
 	out->max_entries = 4;
 	out->stride = 16;
@@ -266,7 +268,7 @@ static int run_array(const char *text, uint64_t *r0)
 {
 	static const struct jn_helper helpers[] = { [1] = { "map_lookup_elem", lookup_helper } };
 	struct jn_vm_opts opts = { .sz = sizeof(opts), .ctx_kind = JN_CTX_MEM, .helpers = helpers,
-				   .n_helpers = 2, .lookup_helper = 1, .array_at = array_at };
+				   .n_helpers = 2, .lookup_helper = 1, .map_at = map_at };
 	static uint8_t mem[8] = { 3, 0, 0, 0, 9, 0, 0, 0 };
 	struct jn_vm_run *run = calloc(1, sizeof(*run));
 	struct jn_insn *prog;
