@@ -29,24 +29,34 @@ static const struct jn_helper helpers[] = {
 
 struct outcome { int err; uint64_t r0; uint8_t *mem; };
 
-static void run_interp(const struct data_case *c, struct jn_vm *vm, struct jn_vm_run *run,
-		       struct outcome *o)
+/* Both engines run on the same buffer (reset to the case's bytes first), so
+ * a case storing a pointer into it leaves the same bytes on both; the
+ * outcome keeps a copy of the bytes after the run. */
+static void keep_mem(const struct data_case *c, const uint8_t *buf, struct outcome *o)
 {
 	o->mem = c->memlen ? malloc(c->memlen) : NULL;
 	if (o->mem)
-		memcpy(o->mem, c->mem, c->memlen);
-	jn_vm_run_init_mem(run, vm, o->mem, c->memlen);
+		memcpy(o->mem, buf, c->memlen);
+}
+
+static void run_interp(const struct data_case *c, struct jn_vm *vm, struct jn_vm_run *run,
+		       uint8_t *buf, struct outcome *o)
+{
+	if (buf)
+		memcpy(buf, c->mem, c->memlen);
+	jn_vm_run_init_mem(run, vm, buf, c->memlen);
 	o->err = jn_vm_exec(run, &o->r0, false);
+	keep_mem(c, buf, o);
 }
 
 static void run_vliw(const struct data_case *c, struct jn_vm *vm, struct jn_vm_run *run,
-		     const struct jn_vliw_prog *p, struct outcome *o)
+		     const struct jn_vliw_prog *p, uint8_t *buf, struct outcome *o)
 {
-	o->mem = c->memlen ? malloc(c->memlen) : NULL;
-	if (o->mem)
-		memcpy(o->mem, c->mem, c->memlen);
-	jn_vm_run_init_mem(run, vm, o->mem, c->memlen);
+	if (buf)
+		memcpy(buf, c->mem, c->memlen);
+	jn_vm_run_init_mem(run, vm, buf, c->memlen);
 	o->err = jn_vliw_exec_mem(p, run, helpers, sizeof(helpers) / sizeof(helpers[0]), &o->r0, NULL);
+	keep_mem(c, buf, o);
 }
 
 /* Returns 1 if the case ran on both, 0 if Sephirot can't run it. */
@@ -66,8 +76,10 @@ static int one_case(const struct data_case *c, struct jn_vm_run *run, const stru
 		return 0;
 	vm = jn_vm_load(insns, n, &opts, err, sizeof(err));
 	if (vm && jn_vliw_compile(insns, n, vo, &p, err, sizeof(err)) == 0) {
-		run_interp(c, vm, run, &a);
-		run_vliw(c, vm, run, p, &b);
+		uint8_t *buf = c->memlen ? malloc(c->memlen) : NULL;
+		run_interp(c, vm, run, buf, &a);
+		run_vliw(c, vm, run, p, buf, &b);
+		free(buf);
 		if (!a.err != !b.err || (!a.err && a.r0 != b.r0))
 			fail_msg("%s (lanes %d, passes %#x): interpreter %s %#llx, simulator %s %#llx (%s)", c->id,
 				 vo->lanes, vo->passes, a.err ? "fault" : "r0", (unsigned long long)a.r0,
