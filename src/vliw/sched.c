@@ -577,6 +577,9 @@ static int32_t forward(struct sched *s, struct xfn *f, size_t i, int32_t r, int 
 		if (s->cp[k] < 0 || (x && in->src == in->dst))
 			continue;
 		uint8_t src = (uint8_t)s->cp[k];
+		if (x && (o ? in->dst : in->src) == src)
+			continue;   /* the other operand reads rS's new value: `if r0 == r6`
+				     * (r6 = r0, r0 written again since) cannot read r0 twice */
 		int32_t keep = s->wr[src], lim = s->cpk[k];
 		bool isctl;
 		*op = src;

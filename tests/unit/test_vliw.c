@@ -815,6 +815,41 @@ static void branch_savers_equal_interpreter(void **state)
 	"*(u32 *)(r6 + 0) = w1\nr0 = *(u32 *)(r10 - 4)\nr0 += r9\nif r1 > 100 goto big\nexit\n" \
 	"big:\nr0 += 1\nexit\n"
 
+/* Two helper results compared (`call; r6 = r0; call; if r0 == r6`): the
+ * branch reads the second call's r0 and the copy of the first's, so it can
+ * neither share the second call's row nor read r0 for r6 there (it once
+ * became `if r0 == r0` beside the call: two random numbers looked equal). */
+static void branch_on_two_call_results_equal_interpreter(void **state)
+{
+	static const char *const text[] = {
+		"call 7\nr6 = r0\ncall 7\nif r0 == r6 goto l\nr0 = 1\nexit\nl:\nr0 = 2\nexit\n",
+		"call 7\nr6 = r0\ncall 7\nif r6 == r0 goto l\nr0 = 1\nexit\nl:\nr0 = 2\nexit\n",
+		"call 7\nr6 = r0\ncall 7\nr7 = r0\nif r7 != r6 goto l\nr0 = 1\nexit\nl:\nr0 = 2\nexit\n",
+		"call 7\nr6 = r0\nr6 &= 1\ncall 7\nr0 &= 1\nif r0 > r6 goto l\nr0 = 1\nexit\nl:\nr0 = 2\nexit\n",
+	};
+	(void)state;
+	for (size_t t = 0; t < sizeof(text) / sizeof(text[0]); t++) {
+		crafted_equal(text[t], JN_VLIW_ALL_PASSES);
+		crafted_equal(text[t], 0);
+		for (int lanes = 1; lanes <= 8; lanes++) {
+			struct jn_vliw_prog *p = compile_text(text[t], lanes, JN_VLIW_ALL_PASSES);
+			for (size_t r = 0; r < p->nrows; r++) {
+				bool call = false, cmp_r0 = false;
+				for (int l = 0; l < p->lanes; l++) {
+					int32_t i = lane(p, r, l);
+					if (i < 0)
+						continue;
+					call |= p->code[i].op == JN_OP_CALL;
+					cmp_r0 |= jn_vliw_is_cond(&p->code[i]) &&
+						  (jn_vliw_uses(&p->code[i]) & 1u);
+				}
+				assert_false(call && cmp_r0);
+			}
+			jn_vliw_free(p);
+		}
+	}
+}
+
 static bool has_local_call(const struct jn_vliw_prog *p)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -907,6 +942,7 @@ int main(void)
 		cmocka_unit_test(branch_targets_are_rows_holding_the_target),
 		cmocka_unit_test(passes_fuse_what_they_say),
 		cmocka_unit_test(branch_savers_equal_interpreter),
+		cmocka_unit_test(branch_on_two_call_results_equal_interpreter),
 		cmocka_unit_test(nested_calls_inlined_equal_interpreter),
 		cmocka_unit_test(clang_subprograms_equal_interpreter),
 		cmocka_unit_test(calls_sephirot_cannot_inline_are_refused),
