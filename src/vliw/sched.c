@@ -614,11 +614,59 @@ static int32_t forward(struct sched *s, struct xfn *f, size_t i, int32_t r, int 
 	return -1;
 }
 
+/* A copy `rD = rA` whose value is next used by a commutative `rD op= rB`
+ * (add, mul, and, or, xor; nothing between writes rA or rB, reads or
+ * writes rD, branches or is jumped to) may start from rB instead: `rD =
+ * rB; ... rD op= rA` leaves the same value in rD.  clang's `r5 = r4; r5 ^=
+ * r2` with r2 ready long before r4 then takes one row after r4, not two.
+ * Done when the copy of rB can go into an earlier row than the copy of
+ * rA. */
+static void commute(struct sched *s, struct xfn *f, size_t i)
+{
+	static const uint16_t ops[] = { JN_OP_ADD64_X, JN_OP_MUL64_X, JN_OP_AND64_X, JN_OP_OR64_X,
+					JN_OP_XOR64_X, JN_OP_ADD32_X, JN_OP_MUL32_X, JN_OP_AND32_X,
+					JN_OP_OR32_X, JN_OP_XOR32_X };
+	struct xin *c = &f->code[i];
+	bool w32 = c->op == JN_OP_MOV32_X, isctl;
+	size_t j = i + 1;
+
+	if ((c->op != JN_OP_MOV64_X && !w32) || c->off || c->dst == c->src || !s->motion)
+		return;
+	uint16_t d = (uint16_t)(1u << c->dst), a = (uint16_t)(1u << c->src);
+	for (; j < f->n && !f->target[j]; j++) {
+		const struct xin *in = &f->code[j];
+		if ((jn_vliw_uses(in) | jn_vliw_defs(in)) & d)
+			break;
+		if (jn_vliw_is_jump(in) || jn_vliw_is_exit(in) || in->chk || (jn_vliw_defs(in) & a))
+			return;
+	}
+	if (j >= f->n || f->target[j])
+		return;
+	struct xin *u = &f->code[j];
+	size_t k = 0;
+	while (k < sizeof(ops) / sizeof(ops[0]) && ops[k] != u->op)
+		k++;
+	if (k == sizeof(ops) / sizeof(ops[0]) || (w32 && k < 5) || u->dst != c->dst || u->src == c->dst ||
+	    u->src == c->src)
+		return;
+	for (size_t m = i + 1; m < j; m++)
+		if (jn_vliw_defs(&f->code[m]) & (1u << u->src))
+			return;
+	int32_t now = earliest(s, f, i, &isctl);
+	uint8_t ra = c->src;
+	c->src = u->src;
+	if (earliest(s, f, i, &isctl) < now)
+		u->src = ra;
+	else
+		c->src = ra;
+}
+
 static int place(struct sched *s, struct xfn *f, size_t i)
 {
 	const struct xin *in = &f->code[i];
 	bool isctl, call = xform(in) == XF_CALL, wide = xform(in) == XF_LDDW;
 	int w = wide && s->lanes > 1 ? 2 : 1;
+	commute(s, f, i);
 	int32_t r = earliest(s, f, i, &isctl);
 
 	for (;; r++) {
