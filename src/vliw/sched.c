@@ -620,7 +620,7 @@ static int32_t forward(struct sched *s, struct xfn *f, size_t i, int32_t r, int 
  * rB; ... rD op= rA` leaves the same value in rD.  clang's `r5 = r4; r5 ^=
  * r2` with r2 ready long before r4 then takes one row after r4, not two.
  * Done when the copy of rB can go into an earlier row than the copy of
- * rA. */
+ * rA, and neither is a pointer (what the analysis knows of rD stays true). */
 static void commute(struct sched *s, struct xfn *f, size_t i)
 {
 	static const uint16_t ops[] = { JN_OP_ADD64_X, JN_OP_MUL64_X, JN_OP_AND64_X, JN_OP_OR64_X,
@@ -647,7 +647,7 @@ static void commute(struct sched *s, struct xfn *f, size_t i)
 	while (k < sizeof(ops) / sizeof(ops[0]) && ops[k] != u->op)
 		k++;
 	if (k == sizeof(ops) / sizeof(ops[0]) || (w32 && k < 5) || u->dst != c->dst || u->src == c->dst ||
-	    u->src == c->src)
+	    u->src == c->src || jn_vliw_region(f, j, c->src) != RG_UNK || jn_vliw_region(f, j, u->src) != RG_UNK)
 		return;
 	for (size_t m = i + 1; m < j; m++)
 		if (jn_vliw_defs(&f->code[m]) & (1u << u->src))

@@ -850,6 +850,57 @@ static void branch_on_two_call_results_equal_interpreter(void **state)
 	}
 }
 
+/* The copy in `rD = rA; rD op= rB` (op commutative): coalesced into `rB
+ * op= rA` when rB dies there (rename), else started from the operand ready
+ * first (sched); not for a 32-bit copy feeding a 64-bit op nor pointers. */
+static void commutative_copies_equal_interpreter(void **state)
+{
+	static const char *const head = CTX "r4 = r2\nr4 -= r1\nr4 *= 0x1e3779b1\n";
+	static const char *const body[] = {
+		/* coalesced: r4 dies at the xor, r0's value then lives in r4 */
+		"r5 = r4\nr5 >>= 3\nr0 = r5\nr0 ^= r4\nr0 *= 5\n*(u32 *)(r10 - 4) = w0\n"
+		"r0 = *(u32 *)(r10 - 4)\nr0 &= 3\nexit\n",
+		/* r4 read after: started from r4 (ready before r6) */
+		"r6 = r4\nr6 *= 3\nr6 *= 5\nr6 *= 7\nr5 = r6\nr5 ^= r4\n*(u32 *)(r10 - 4) = w5\n"
+		"*(u32 *)(r10 - 8) = w4\nr0 = *(u32 *)(r10 - 4)\nr0 &= 3\nexit\n",
+		/* 32-bit copy, 64-bit add: not the same value swapped */
+		"r6 = r4\nr6 *= 3\nr6 <<= 33\nw5 = w6\nr5 += r4\nr0 = r5\nr0 >>= 33\nr0 &= 3\n"
+		"*(u64 *)(r10 - 8) = r4\nexit\n",
+		/* a packet pointer plus a number: stays as written */
+		"r4 &= 7\nr9 = r1\nr9 += r4\nr5 = r9\nr5 += 2\nif r5 > r2 goto o\nr0 = *(u8 *)(r9 + 0)\n"
+		"r0 &= 3\nexit\no:\nr0 = 1\nexit\n",
+	};
+	char text[1024];
+
+	(void)state;
+	for (size_t b = 0; b < sizeof(body) / sizeof(body[0]); b++) {
+		snprintf(text, sizeof(text), "%s%s", head, body[b]);
+		crafted_equal(text, JN_VLIW_ALL_PASSES);
+		crafted_equal(text, JN_VLIW_ALL_PASSES & ~(1u << JN_VLIW_PASS_RENAME));
+		crafted_equal(text, 0);
+		struct jn_vliw_prog *p = compile_text(text, 4, JN_VLIW_ALL_PASSES);
+		size_t copies = 0, mul7 = 0, xor = 0;
+		for (size_t r = 0; r < p->nrows; r++)
+			for (int l = 0; l < p->lanes; l++) {
+				int32_t i = lane(p, r, l);
+				if (i < 0)
+					continue;
+				copies += p->code[i].op == JN_OP_MOV64_X && p->code[i].off == 0;
+				if (p->code[i].op == JN_OP_MUL64_K && p->code[i].imm == 7)
+					mul7 = r;
+				if (p->code[i].op == JN_OP_XOR64_X)
+					xor = r;
+			}
+		if (b == 0)
+			assert_int_equal(copies, 1);   /* r0 = r5 went; r3 = r1 of CTX is dead */
+		if (b == 1)
+			assert_int_equal(xor, mul7 + 1);   /* the copy of r4 went up before it */
+		if (b == 3)
+			assert_true(has_op(p, JN_OP_ADD64_X));
+		jn_vliw_free(p);
+	}
+}
+
 static bool has_local_call(const struct jn_vliw_prog *p)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -943,6 +994,7 @@ int main(void)
 		cmocka_unit_test(passes_fuse_what_they_say),
 		cmocka_unit_test(branch_savers_equal_interpreter),
 		cmocka_unit_test(branch_on_two_call_results_equal_interpreter),
+		cmocka_unit_test(commutative_copies_equal_interpreter),
 		cmocka_unit_test(nested_calls_inlined_equal_interpreter),
 		cmocka_unit_test(clang_subprograms_equal_interpreter),
 		cmocka_unit_test(calls_sephirot_cannot_inline_are_refused),
