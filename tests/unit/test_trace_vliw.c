@@ -266,8 +266,9 @@ static void test_vliw_engine_on_the_recorders_corner_cases(void **state)
 
 /* Debian's libxdp objects (the dispatcher, xdpdump, every xdp-filter
  * variant, the AF_XDP default programs): equal to the interpreter on every
- * packet and map; a trace the core gets wrong (WRONG) is retired to the
- * executor, so every hit is handled one way or the other. */
+ * packet and map, every hit on the core (the xdp-filter traces compare two
+ * lookups' pointers: a branch on a call's r0 next to a copy of the
+ * previous call's r0 was once scheduled into the call's own row). */
 static void test_vliw_engine_on_libxdp_objects(void **state)
 {
 	glob_t g;
@@ -297,8 +298,9 @@ static void test_vliw_engine_on_libxdp_objects(void **state)
 		assert_int_equal(q.mismatches, 0);
 		assert_int_equal(q.maps_differ, 0);
 		assert_int_equal(q.vs.faults, 0);
-		assert_int_equal(q.vs.refused, q.vs.refused_by[JN_TVLIW_WRONG]);
-		assert_int_equal(q.vs.hits + q.vs.fallback_hits, q.hits);
+		assert_int_equal(q.vs.mismatches, 0);   /* none WRONG (the scheduler once made 92) */
+		assert_int_equal(q.vs.refused, 0);
+		assert_int_equal(q.vs.hits, q.hits);
 		hits += q.vs.hits;
 	}
 	globfree(&g);
