@@ -363,6 +363,9 @@ int main(int argc, char **argv)
 		printf("\nhXDP (the paper's Table 3): eBPF instructions / VLIW rows, IPC, cycles, Mpps on the simulator\n");
 		fflush(stdout);
 		jn_vliw_bench_table(stdout, false);
+		printf("\nhXDP for traces (JITNIC traces lowered to VLIW): the whole program vs the NIC's hits on the core\n");
+		fflush(stdout);
+		jn_trace_vliw_table(stdout, false);
 	}
 	free(t->pkts);
 	free(t->arena);
