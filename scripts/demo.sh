@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh - the flagship example end to end: the hXDP paper's stateful
 # firewall, its maps file, generated traffic; the interpreter's verdicts and
-# state, then the same packets through the Linux kernel for comparison.
+# state, the same packets through the Linux kernel for comparison, then
+# the JITNIC trace cache, the hXDP VLIW core, and traces lowered to VLIW.
 set -e
 cd "$(dirname "$0")/.."
 J=build/jitnic
@@ -32,3 +33,7 @@ echo "== 7. jitnic hxdp: the same program compiled for hXDP's 4-lane VLIW core (
 echo "      packet run on the simulator and checked against the interpreter"
 $J hxdp $P $D/traffic.pcap --maps $M --quiet
 echo "   (hXDP paper, Table 3: simple_firewall 72 instructions in 27 rows, 6.53 Mpps)"
+echo
+echo "== 8. jitnic nic --engine vliw: JITNIC and hXDP joined, the cached traces lowered to VLIW;"
+echo "      hits run on the simulated core (each checked), misses go to the host"
+$J nic $P $D/traffic.pcap --maps $M --cache 8 --engine vliw | sed -n '/^vliw/,$p'

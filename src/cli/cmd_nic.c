@@ -132,7 +132,10 @@ static void print_text(const struct nic_run *r, const char *prog, bool dump_maps
 	json_object_object_foreach(st, k, v) {
 		if (!strcmp(k, "aborts"))
 			continue;
-		printf("  %-24s %s\n", k, json_object_to_json_string(v));
+		if (json_object_is_type(v, json_type_double))
+			printf("  %-24s %.6g\n", k, json_object_get_double(v));
+		else
+			printf("  %-24s %s\n", k, json_object_to_json_string(v));
 	}
 	if (json_object_object_get_ex(st, "aborts", &ab) && json_object_object_length(ab)) {
 		printf("  aborts by reason:\n");
