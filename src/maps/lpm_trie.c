@@ -117,53 +117,41 @@ static void node_free(struct jn_lpm_trie *t, uint32_t n)
 	t->free_head = n + 1;
 }
 
-/* Keys of at most 8 data bytes (IPv4 and the like) as one big-endian word. */
-static inline int64_t lookup_short(const struct jn_lpm_trie *t, const uint8_t *d, uint32_t plen,
-				   uint32_t n)
+/* The kernel's lookup walk.  n: the data bytes when at most 8 (the key is
+ * then one big-endian word, compared a node at a time), else 0. */
+static inline int64_t walk(const struct jn_lpm_trie *t, const uint8_t *d, uint32_t plen, uint32_t n)
 {
-	uint32_t max = n * 8, link = t->root;
-	uint64_t k = load_be(d, n);
+	uint32_t max = t->dlen * 8, link = t->root;
+	uint64_t k = n ? load_be(d, n) : 0;
 	int64_t found = -1;
 
 	while (link) {
 		const struct jn_lpm_node *nd = &t->nodes[link - 1];
-		uint64_t x = load_be(t->data + (size_t)(link - 1) * n, n) ^ k;
-		uint32_t lim = nd->plen < plen ? nd->plen : plen;
-		uint32_t m = x ? (uint32_t)__builtin_clzll(x) : 64;
-		if (m > lim)
-			m = lim;
+		uint32_t m;
+		if (n) {
+			uint64_t x = load_be(t->data + (size_t)(link - 1) * n, n) ^ k;
+			uint32_t lim = nd->plen < plen ? nd->plen : plen;
+			m = x ? (uint32_t)__builtin_clzll(x) : 64;
+			m = m < lim ? m : lim;
+		} else {
+			m = match(t, link - 1, d, plen);
+		}
 		if (m == max)
 			return nd->slot;
 		if (m < nd->plen)
 			break;
 		if (nd->slot != IM)
 			found = nd->slot;
-		link = nd->child[k >> (63 - nd->plen) & 1];
+		link = nd->child[n ? k >> (63 - nd->plen) & 1 : bit_at(d, nd->plen)];
 	}
 	return found;
 }
 
 int64_t jn_lpm_trie_lookup(const struct jn_lpm_trie *t, const uint8_t *d, uint32_t plen)
 {
-	uint32_t max = t->dlen * 8, link = t->root;
-	int64_t found = -1;
-
 	if (t->dlen == 4)   /* IPv4: the length known to the compiler */
-		return lookup_short(t, d, plen, 4);
-	if (t->dlen <= 8)
-		return lookup_short(t, d, plen, t->dlen);
-	while (link) {
-		uint32_t n = link - 1, m = match(t, n, d, plen);
-		const struct jn_lpm_node *nd = &t->nodes[n];
-		if (m == max)
-			return nd->slot;
-		if (m < nd->plen)
-			break;
-		if (nd->slot != IM)
-			found = nd->slot;
-		link = nd->child[bit_at(d, nd->plen)];
-	}
-	return found;
+		return walk(t, d, plen, 4);
+	return walk(t, d, plen, t->dlen <= 8 ? t->dlen : 0);
 }
 
 void jn_lpm_trie_insert(struct jn_lpm_trie *t, const uint8_t *d, uint32_t plen, uint32_t slot)

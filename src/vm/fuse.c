@@ -53,6 +53,15 @@ static uint8_t fp_form(const struct jn_vinsn *v)
 	}
 }
 
+/* A register set after a register copy: "rD = rS" (64-bit) keeps rS's
+ * membership, any other write drops rD. */
+static uint16_t after_mov(uint16_t set, const struct jn_vinsn *v)
+{
+	if (v->op == JN_OP_MOV64_X && (set >> v->src & 1))
+		return set | (uint16_t)(1u << v->dst);
+	return set & (uint16_t)~(1u << v->dst);
+}
+
 /* Where struct jn_vm_run keeps the xdp_md field at byte offset off (a
  * multiple of 4 below 24), and whether it is a pointer. */
 static size_t ctx_slot(int32_t off, bool *ptr)
@@ -91,10 +100,7 @@ static void fuse_ctx_loads(struct jn_vm *vm, const uint8_t *target)
 			ctx &= (uint16_t)~(1u << v->dst);
 			break;
 		case JN_FORM_MOV_X:
-			if (v->op == JN_OP_MOV64_X && (ctx >> v->src & 1))
-				ctx |= (uint16_t)(1u << v->dst);
-			else
-				ctx &= (uint16_t)~(1u << v->dst);
+			ctx = after_mov(ctx, v);
 			break;
 		case JN_FORM_ALU_K: case JN_FORM_ALU_X: case JN_FORM_NEG: case JN_FORM_MOV_K:
 		case JN_FORM_MOVSX: case JN_FORM_END: case JN_FORM_LDXSX: case JN_FORM_LDDW:
@@ -137,10 +143,7 @@ static void guess_value_bases(const struct jn_vm *vm, uint8_t *val)
 			v = 0;
 			break;
 		case JN_FORM_MOV_X:
-			if (in->op == JN_OP_MOV64_X && (v >> in->src & 1))
-				v |= (uint16_t)(1u << in->dst);
-			else
-				v &= (uint16_t)~(1u << in->dst);
+			v = after_mov(v, in);
 			break;
 		case JN_FORM_ALU_K:
 			if (in->op != JN_OP_ADD64_K && in->op != JN_OP_SUB64_K)

@@ -107,29 +107,22 @@ L_LE32:      DST = (uint32_t)DST; NEXT();
 L_LE64:      NEXT();
 	/* super-instructions (fuse.c) */
 L_S_MOVADD:  DST = SRC + IMM; COUNT_MORE(1); ip += 2; DISPATCH();
-	/* BOUNDS: imm K, off target (forward), back holds rX */
-L_S_BOUNDS: {
-	uint64_t d = SRC + IMM;
-	DST = d;
-	COUNT_MORE(2);
-	if (d > R[ip->back]) {
-		ip = code + ip->off;
-		DISPATCH();
-	}
-	ip += 3;
+	/* BOUNDS: imm K, off target (forward), back holds rX; BOUNDSK also
+	 * sets the "rM = K2" of its slot ip[2] (after the add) */
+#define BOUNDS_OP(name, n, extra) L_S_##name: { \
+	uint64_t d = SRC + IMM; \
+	DST = d; \
+	extra; \
+	COUNT_MORE((n) - 1); \
+	if (d > R[ip->back]) { \
+		ip = code + ip->off; \
+		DISPATCH(); \
+	} \
+	ip += (n); \
 	DISPATCH(); }
-	/* BOUNDSK: BOUNDS with ip[2] the "rM = K2" slot */
-L_S_BOUNDSK: {
-	uint64_t d = SRC + IMM;
-	DST = d;
-	R[ip[2].dst] = ip[2].imm;
-	COUNT_MORE(3);
-	if (d > R[ip->back]) {
-		ip = code + ip->off;
-		DISPATCH();
-	}
-	ip += 4;
-	DISPATCH(); }
+	BOUNDS_OP(BOUNDS, 3, (void)0)
+	BOUNDS_OP(BOUNDSK, 4, R[ip[2].dst] = ip[2].imm)
+#undef BOUNDS_OP
 	/* BYTEOR: off o, imm K, back holds rB */
 L_S_BYTEOR: {
 	uint64_t a = SRC + (uint64_t)(int64_t)ip->off, v;

@@ -57,100 +57,97 @@ static uint64_t run_xdp(const char *text, uint64_t *insns)
 	return r0;
 }
 
-static void test_ctx_loads_read_every_xdp_md_field(void **state)
+static void check_xdp(const char *text, uint64_t want_r0, uint64_t want_insns)
 {
 	uint64_t insns;
+	uint64_t r0 = run_xdp(text, &insns);
+
+	assert_int_equal(r0, want_r0);
+	assert_int_equal(insns, want_insns);
+}
+
+static void test_ctx_loads_read_every_xdp_md_field(void **state)
+{
+	(void)state;
 	/* (data_end - data) << 24 | (data_meta == data) << 16 | ingress << 8 |
 	 * queue << 4 | egress, and a byte of the packet through data */
-	uint64_t r0 = run_xdp("w2 = *(u32 *)(r1 + 0x4)\n"
-			      "w3 = *(u32 *)(r1 + 0x0)\n"
-			      "w4 = *(u32 *)(r1 + 0x8)\n"
-			      "w5 = *(u32 *)(r1 + 0xc)\n"
-			      "w6 = *(u32 *)(r1 + 0x10)\n"
-			      "w7 = *(u32 *)(r1 + 0x14)\n"
-			      "r0 = r2\n"
-			      "r0 -= r3\n"
-			      "r0 <<= 8\n"
-			      "r8 = 1\n"
-			      "if r4 == r3 goto same\n"
-			      "r8 = 0\n"
-			      "same:\n"
-			      "r0 |= r8\n"
-			      "r0 <<= 8\n"
-			      "r0 |= r5\n"
-			      "r0 <<= 4\n"
-			      "r0 |= r6\n"
-			      "r0 <<= 4\n"
-			      "r0 |= r7\n"
-			      "r9 = *(u8 *)(r3 + 0x5)\n"
-			      "r0 <<= 8\n"
-			      "r0 |= r9\n"
-			      "exit\n", &insns);
-
-	(void)state;
-	assert_int_equal(r0, 0x3c01073005ULL);
-	assert_int_equal(insns, 22);
+	check_xdp("w2 = *(u32 *)(r1 + 0x4)\n"
+		  "w3 = *(u32 *)(r1 + 0x0)\n"
+		  "w4 = *(u32 *)(r1 + 0x8)\n"
+		  "w5 = *(u32 *)(r1 + 0xc)\n"
+		  "w6 = *(u32 *)(r1 + 0x10)\n"
+		  "w7 = *(u32 *)(r1 + 0x14)\n"
+		  "r0 = r2\n"
+		  "r0 -= r3\n"
+		  "r0 <<= 8\n"
+		  "r8 = 1\n"
+		  "if r4 == r3 goto same\n"
+		  "r8 = 0\n"
+		  "same:\n"
+		  "r0 |= r8\n"
+		  "r0 <<= 8\n"
+		  "r0 |= r5\n"
+		  "r0 <<= 4\n"
+		  "r0 |= r6\n"
+		  "r0 <<= 4\n"
+		  "r0 |= r7\n"
+		  "r9 = *(u8 *)(r3 + 0x5)\n"
+		  "r0 <<= 8\n"
+		  "r0 |= r9\n"
+		  "exit\n",
+		  0x3c01073005ULL, 22);
 }
 
 static void test_ctx_load_through_a_copy_of_r1(void **state)
 {
-	uint64_t insns;
-	uint64_t r0 = run_xdp("r6 = r1\n"
-			      "r1 = 0\n"
-			      "w2 = *(u32 *)(r6 + 0x4)\n"
-			      "w3 = *(u32 *)(r6 + 0x0)\n"
-			      "r0 = r2\n"
-			      "r0 -= r3\n"
-			      "exit\n", &insns);
-
 	(void)state;
-	assert_int_equal(r0, 60);
-	assert_int_equal(insns, 7);
+	check_xdp("r6 = r1\n"
+		  "r1 = 0\n"
+		  "w2 = *(u32 *)(r6 + 0x4)\n"
+		  "w3 = *(u32 *)(r6 + 0x0)\n"
+		  "r0 = r2\n"
+		  "r0 -= r3\n"
+		  "exit\n",
+		  60, 7);
 }
 
 /* pc 0 is reached again by a jump with r1 pointing at the stack: the same
  * load must then read the stack, as an unfused load would. */
 static void test_ctx_load_falls_back_when_r1_is_not_the_context(void **state)
 {
-	uint64_t insns;
-	uint64_t r0 = run_xdp("w0 = *(u32 *)(r1 + 0xc)\n"
-			      "if r0 == 0x55 goto out\n"
-			      "*(u32 *)(r10 - 0x4) = 0x55\n"
-			      "r1 = r10\n"
-			      "r1 += -16\n"
-			      "goto -6\n"
-			      "out:\n"
-			      "exit\n", &insns);
-
 	(void)state;
-	assert_int_equal(r0, 0x55);
-	assert_int_equal(insns, 9);
+	check_xdp("w0 = *(u32 *)(r1 + 0xc)\n"
+		  "if r0 == 0x55 goto out\n"
+		  "*(u32 *)(r10 - 0x4) = 0x55\n"
+		  "r1 = r10\n"
+		  "r1 += -16\n"
+		  "goto -6\n"
+		  "out:\n"
+		  "exit\n",
+		  0x55, 9);
 }
 
 /* Chains of fused ops still count one per eBPF instruction. */
 static void test_counted_runs_count_every_fused_instruction(void **state)
 {
-	uint64_t insns;
-	uint64_t r0 = run_xdp("w2 = *(u32 *)(r1 + 0x4)\n"     /* CTXP2 */
-			      "w3 = *(u32 *)(r1 + 0x0)\n"
-			      "r4 = *(u8 *)(r3 + 0x0)\n"      /* LDH2 (4 slots) */
-			      "r5 = *(u8 *)(r3 + 0x1)\n"
-			      "r5 <<= 8\n"
-			      "r5 |= r4\n"
-			      "r6 = *(u64 *)(r3 + 0x8)\n"     /* RMW64K (3 slots) */
-			      "r6 += 1\n"
-			      "*(u64 *)(r3 + 0x8) = r6\n"
-			      "r7 = 2\n"                      /* MOVK_JEQK */
-			      "if r5 == 0x100 goto out\n"
-			      "r0 = 1\n"
-			      "exit\n"
-			      "out:\n"
-			      "r0 = r6\n"
-			      "exit\n", &insns);
-
 	(void)state;
-	assert_int_equal(r0, 0x0f0e0d0c0b0a0909ULL);
-	assert_int_equal(insns, 13);
+	check_xdp("w2 = *(u32 *)(r1 + 0x4)\n"     /* CTXP2 */
+		  "w3 = *(u32 *)(r1 + 0x0)\n"
+		  "r4 = *(u8 *)(r3 + 0x0)\n"      /* LDH2 (4 slots) */
+		  "r5 = *(u8 *)(r3 + 0x1)\n"
+		  "r5 <<= 8\n"
+		  "r5 |= r4\n"
+		  "r6 = *(u64 *)(r3 + 0x8)\n"     /* RMW64K (3 slots) */
+		  "r6 += 1\n"
+		  "*(u64 *)(r3 + 0x8) = r6\n"
+		  "r7 = 2\n"                      /* MOVK_JEQK */
+		  "if r5 == 0x100 goto out\n"
+		  "r0 = 1\n"
+		  "exit\n"
+		  "out:\n"
+		  "r0 = r6\n"
+		  "exit\n",
+		  0x0f0e0d0c0b0a0909ULL, 13);
 }
 
 /* Helper 1: hands out a 16-byte "map value" the way map_lookup_elem does. */
@@ -292,6 +289,17 @@ static int run_array(const char *text, uint64_t *r0)
 	return rc;
 }
 
+/* "*(u32 *)(r10 - 4) = idx; r2 = r10; r2 += -4; r1 = map; call 1" and
+ * then tail, run as run_array does. */
+static int run_lookup(int idx, const char *tail, uint64_t *r0)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "*(u32 *)(r10 - 0x4) = %d\nr2 = r10\nr2 += -4\n"
+		 "r1 = 0x1000 ll\ncall 1\n%s", idx, tail);
+	return run_array(text, r0);
+}
+
 static void test_array_lookup_inline_indexes_the_array(void **state)
 {
 	uint64_t r0;
@@ -299,24 +307,13 @@ static void test_array_lookup_inline_indexes_the_array(void **state)
 	(void)state;
 	arr_values = arr_a;
 	arr_writable = true;
-	assert_int_equal(run_array("*(u32 *)(r10 - 0x4) = 2\n"
-				   "r2 = r10\n"
-				   "r2 += -4\n"
-				   "r1 = 0x1000 ll\n"
-				   "call 1\n"
-				   "*(u32 *)(r0 + 0x8) = 0x77\n"
-				   "exit\n", &r0), 0);
+	assert_int_equal(run_lookup(2, "*(u32 *)(r0 + 0x8) = 0x77\nexit\n", &r0), 0);
 	assert_int_equal(r0, (uint64_t)(uintptr_t)(arr_a + 32));
 	assert_int_equal(arr_a[40], 0x77);
 	assert_int_equal(helper_calls, 0);
 	/* the map's values pointer is read at each lookup */
 	arr_values = arr_b;
-	assert_int_equal(run_array("*(u32 *)(r10 - 0x4) = 1\n"
-				   "r2 = r10\n"
-				   "r2 += -4\n"
-				   "r1 = 0x1000 ll\n"
-				   "call 1\n"
-				   "exit\n", &r0), 0);
+	assert_int_equal(run_lookup(1, "exit\n", &r0), 0);
 	assert_int_equal(r0, (uint64_t)(uintptr_t)(arr_b + 16));
 	arr_values = arr_a;
 }
@@ -327,12 +324,7 @@ static void test_array_lookup_out_of_range_is_null(void **state)
 
 	(void)state;
 	arr_writable = true;
-	assert_int_equal(run_array("*(u32 *)(r10 - 0x4) = 4\n"
-				   "r2 = r10\n"
-				   "r2 += -4\n"
-				   "r1 = 0x1000 ll\n"
-				   "call 1\n"
-				   "exit\n", &r0), 0);
+	assert_int_equal(run_lookup(4, "exit\n", &r0), 0);
 	assert_int_equal(r0, 0);
 	assert_int_equal(helper_calls, 0);
 }
@@ -369,13 +361,7 @@ static void test_array_lookup_read_only_sets_no_value_range(void **state)
 
 	(void)state;
 	arr_writable = false;
-	assert_int_equal(run_array("*(u32 *)(r10 - 0x4) = 0\n"
-				   "r2 = r10\n"
-				   "r2 += -4\n"
-				   "r1 = 0x1000 ll\n"
-				   "call 1\n"
-				   "*(u8 *)(r0 + 0x0) = 1\n"
-				   "exit\n", &r0), -EFAULT);
+	assert_int_equal(run_lookup(0, "*(u8 *)(r0 + 0x0) = 1\nexit\n", &r0), -EFAULT);
 	arr_writable = true;
 }
 
