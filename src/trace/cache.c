@@ -86,6 +86,8 @@ void jn_nic_evict(struct jn_nic *n, size_t v)
 	n->paths[e->path].cached = false;
 	n->paths[e->path].evicted = true;
 	n->paths[e->path].slot = -1;
+	n->paths[e->path].hits += e->uses - 1;   /* its hits while cached (nic.c) */
+	n->paths[e->path].packets += e->uses - 1;
 	if (e->t) {
 		n->ops_cached -= e->t->info.ops;
 		jn_trace_free(e->t);

@@ -445,9 +445,12 @@ int jn_nic_tree_build(struct jn_nic *n)
 	for (size_t i = 0; rc >= 0 && i < n->nnodes; i++) {   /* small kid lists into their nodes */
 		struct nnode *nd = &n->nodes[i];
 		nd->nin = nd->kind != JN_NK_LEAF && nd->nkids <= JN_NIC_NODE_KIDS ? (uint8_t)nd->nkids : 0;
-		for (uint32_t k = 0; k < nd->nin; k++) {
-			nd->kv[k] = n->kids[nd->kid0 + k].v;
-			nd->kc[k] = n->kids[nd->kid0 + k].child;
+		/* every slot filled: the first kid repeated (values are distinct,
+		 * so a repeat picks the same child; the walk compares all slots) */
+		for (uint32_t k = 0; nd->nin && k < JN_NIC_NODE_KIDS; k++) {
+			const struct nkid *kd = &n->kids[nd->kid0 + (k < nd->nin ? k : 0)];
+			nd->kv[k] = kd->v;
+			nd->kc[k] = kd->child;
 		}
 	}
 	if (rc < 0) {

@@ -38,6 +38,7 @@ struct nexpr { uint32_t n; struct enode v[JN_NIC_EXPR_NODES]; };   /* post order
 struct ncons { uint16_t expr; bool eq; uint64_t c; };   /* E == c (eq) or E != c */
 enum { JN_NK_LEAF, JN_NK_LOAD, JN_NK_EXPR };
 enum { JN_NIC_NODE_KIDS = 4 };   /* kids a node holds itself */
+_Static_assert(JN_NIC_NODE_KIDS == 4, "jn_nic_tree_leaf compares four slots");
 struct nnode {
 	int32_t expr;              /* E evaluated here; -1: a leaf */
 	uint8_t kind;              /* JN_NK_*: how E is evaluated (sz bytes at off, masked; or the
@@ -46,7 +47,8 @@ struct nnode {
 	uint32_t off, end;         /* a load's offset; E reads below end */
 	uint64_t mask;             /* a load's mask (all ones: the load itself) */
 	int32_t dflt;              /* child for any other value */
-	uint64_t kv[JN_NIC_NODE_KIDS];   /* up to JN_NIC_NODE_KIDS kids: values, children */
+	uint64_t kv[JN_NIC_NODE_KIDS];   /* up to JN_NIC_NODE_KIDS kids: values, children (nin
+					  * kids, the first repeated in the other slots) */
 	int32_t kc[JN_NIC_NODE_KIDS];
 	uint32_t kid0, nkids;      /* kids[kid0 ..): a value and its child */
 	uint32_t cand0, ncand;     /* a leaf: cands[cand0 ..), paths, most recently hit first */
@@ -80,8 +82,6 @@ struct jn_nic {
 	uint64_t watch_maps;       /* (inval.c) maps some cached trace's guards read (a superset) */
 	bool tree_dirty;           /* the cache changed since the tree was built */
 	uint64_t changed_at;       /* packet index of the last change */
-	struct nexpr exprs[JN_NIC_MAX_EXPRS];
-	uint32_t nexprs;
 	struct ncons *cons;
 	size_t ncons, capcons;
 	struct nnode *nodes;       /* nodes[0] is the root; none: walk the cache */
@@ -95,6 +95,10 @@ struct jn_nic {
 	uint32_t *miss_ns;         /* host time of every miss (for the median) */
 	size_t nmiss_ns, capmiss_ns;
 	struct jn_nic_stats st;
+	/* last: 12 KB the walk reads only at expression nodes (the fields
+	 * above, read on every packet, share fewer cache lines) */
+	struct nexpr exprs[JN_NIC_MAX_EXPRS];
+	uint32_t nexprs;
 };
 
 /* dtree.c: (re)build the tree for the cache as it is (on failure there is
@@ -125,12 +129,11 @@ static inline const struct nnode *jn_nic_tree_leaf(const struct jn_nic *n, const
 		} else if (!jn_nic_tree_eval(&n->exprs[nd->expr], d, len, &v)) {
 			goto dflt;
 		}
-		if (nd->nin) {
-			for (uint32_t k = 0; k < nd->nin; k++)
-				if (nd->kv[k] == v) {
-					next = nd->kc[k];
-					break;
-				}
+		if (nd->nin) {   /* all JN_NIC_NODE_KIDS slots hold a kid (dtree.c) */
+			next = v == nd->kv[3] ? nd->kc[3] : next;
+			next = v == nd->kv[2] ? nd->kc[2] : next;
+			next = v == nd->kv[1] ? nd->kc[1] : next;
+			next = v == nd->kv[0] ? nd->kc[0] : next;
 		} else {
 			for (const struct nkid *k = n->kids + nd->kid0, *kend = k + nd->nkids; k < kend; k++)
 				if (k->v == v) {
