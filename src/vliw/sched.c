@@ -3,7 +3,9 @@
  * The program is cut into superblocks: straight runs of code that only
  * enter at the top (a jump target starts a new one) and leave through
  * their branches or at the bottom.  Each superblock is list-scheduled in
- * program order: every instruction goes into the earliest row that keeps
+ * program order, and again most urgent first between barriers (see
+ * place_segment; the schedule with fewer rows is kept): every instruction
+ * goes into the earliest row that keeps
  *   - the data dependencies (registers, and memory: stack bytes by offset
  *     from r10, packet bytes by offset from data, maps and the rest as one
  *     region, each also as a whole when the offset is unknown; a helper
@@ -25,8 +27,8 @@
  *     that branch already guarantee (also through a base whose place in
  *     the packet is unknown, checked as "rB + K <= data_end"), and stores
  *     into stack bytes that are dead where the branch goes (stack.c).
- * Within a row, lanes are in program order, so when several branches of a
- * row are taken the first one in program order (lane 0 first) wins, as
+ * Within a row, lanes are in placement order (program order for branches
+ * and for dependent instructions), so when several branches of a row are taken the first one in program order (lane 0 first) wins, as
  * Sephirot's lane priority does.  Jump targets are the first rows of their
  * superblocks; every lane's jump is patched.  Registers are never renamed:
  * the code uses r0-r10 only, as its input did. */
@@ -79,7 +81,7 @@ static int partner(int k)
 
 struct sched {
 	int lanes;
-	bool motion;
+	bool motion, prio;
 	size_t nrows, cap;
 	int32_t *rows;
 	uint8_t *used, *call;
@@ -666,7 +668,8 @@ static int place(struct sched *s, struct xfn *f, size_t i)
 	const struct xin *in = &f->code[i];
 	bool isctl, call = xform(in) == XF_CALL, wide = xform(in) == XF_LDDW;
 	int w = wide && s->lanes > 1 ? 2 : 1;
-	commute(s, f, i);
+	if (!s->prio)   /* (its rewrite assumes the instructions before it are placed) */
+		commute(s, f, i);
 	int32_t r = earliest(s, f, i, &isctl);
 
 	for (;; r++) {
@@ -720,8 +723,87 @@ static int place(struct sched *s, struct xfn *f, size_t i)
 	return 0;
 }
 
-int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog *p,
-		     char *err, size_t errlen)
+/* Barriers of the priority order: branches, exits, checked loads, calls. */
+static bool barrier(const struct xin *in)
+{
+	return jn_vliw_is_jump(in) || jn_vliw_is_exit(in) || in->chk || xform(in) == XF_CALL;
+}
+
+static uint8_t mem_base(const struct xin *in)
+{
+	return jn_vliw_is_load(in) ? in->src : in->dst;
+}
+
+/* Must b (after a in program order) stay after a?  Registers: read after
+ * write, write after read or write; memory: two accesses, one writing,
+ * unless one is on the stack and the other surely not, or both on the
+ * stack at bytes apart; a call touches all memory. */
+static bool depends(const struct xfn *f, size_t a, size_t b)
+{
+	const struct xin *x = &f->code[a], *y = &f->code[b];
+	uint16_t ux = jn_vliw_uses(x), dx = jn_vliw_defs(x), uy = jn_vliw_uses(y), dy = jn_vliw_defs(y);
+	int64_t bx, by;
+
+	if ((dx & (uy | dy)) || (ux & dy))
+		return true;
+	if (!(reads_mem(x) || jn_vliw_is_store(x)) || !(reads_mem(y) || jn_vliw_is_store(y)) ||
+	    (!jn_vliw_is_store(x) && !jn_vliw_is_store(y) && !writing_call(x) && !writing_call(y)))
+		return false;
+	if (xform(x) == XF_CALL || xform(y) == XF_CALL)
+		return true;
+	int rx = jn_vliw_region(f, a, mem_base(x)), ry = jn_vliw_region(f, b, mem_base(y));
+	if (rx != RG_UNK && ry != RG_UNK && (rx == RG_STACK) != (ry == RG_STACK))
+		return false;
+	if (jn_vliw_base_is_stack(f, a, mem_base(x), &bx) && jn_vliw_base_is_stack(f, b, mem_base(y), &by)) {
+		bx += x->off;
+		by += y->off;
+		return bx < by + (int64_t)jn_vliw_msize(y) && by < bx + (int64_t)jn_vliw_msize(x);
+	}
+	return true;
+}
+
+enum { SEGMAX = 128 };
+
+/* Place i..e-1 (no barrier, no jump target after i; e: the barrier or
+ * target ending them) most urgent first: among those whose predecessors
+ * are placed, the one with the longest dependency chain, counting the
+ * barrier e as far away as the whole segment (what feeds it comes first);
+ * ties in program order.  Each placement keeps every constraint of
+ * earliest(), as the program order does. */
+static int place_segment(struct sched *s, struct xfn *f, size_t i, size_t e)
+{
+	size_t m = e - i;
+	int32_t h[SEGMAX];
+	bool done[SEGMAX];
+	int rc = 0;
+
+	for (size_t a = m; a-- > 0;) {
+		h[a] = 1 + (e < f->n && depends(f, i + a, e) ? (int32_t)m + 1 : 0);
+		for (size_t b = a + 1; b < m; b++)
+			if (h[b] + 1 > h[a] && depends(f, i + a, i + b))
+				h[a] = h[b] + 1;
+		done[a] = false;
+	}
+	for (size_t c = 0; c < m && !rc; c++) {
+		size_t best = m;
+		for (size_t a = 0; a < m; a++) {
+			if (done[a] || (best < m && h[a] <= h[best]))
+				continue;
+			bool ready = true;
+			for (size_t q = 0; q < a && ready; q++)
+				ready = done[q] || !depends(f, i + q, i + a);
+			if (ready)
+				best = a;
+		}
+		done[best] = true;
+		rc = place(s, f, i + best);
+	}
+	return rc;
+}
+
+/* One schedule of f into p: program order, or (prio) each stretch between
+ * barriers by place_segment. */
+static int schedule(struct xfn *f, int lanes, bool motion, bool prio, struct jn_vliw_prog *p)
 {
 	struct sched *s = calloc(1, sizeof(*s));
 	int32_t *sbrow = malloc((f->n + 1) * sizeof(*sbrow));
@@ -737,6 +819,7 @@ int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog 
 	}
 	s->lanes = lanes;
 	s->motion = motion;
+	s->prio = prio;
 	s->slive = motion ? jn_vliw_stack_live(f) : NULL;   /* (none: stores stay below branches) */
 	for (size_t i = 0; i < f->n && !rc; i++) {
 		const struct xin *prev = i ? &f->code[i - 1] : NULL;
@@ -759,7 +842,16 @@ int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog 
 				}
 			}
 		}
-		rc = place(s, f, i);
+		size_t e = i + 1;
+		while (prio && !barrier(&f->code[i]) && e < f->n && e - i < SEGMAX && !f->target[e] &&
+		       !barrier(&f->code[e]))
+			e++;
+		if (e > i + 1) {
+			rc = place_segment(s, f, i, e);
+			i = e - 1;
+		} else {
+			rc = place(s, f, i);
+		}
 	}
 	if (rc)
 		goto out;
@@ -784,6 +876,39 @@ out:
 	}
 	free(s);
 	free(sbrow);
+	return rc;
+}
+
+/* Both schedules, program order and most urgent first; the one with fewer
+ * rows (program order on a tie).  The first may rewrite f's code
+ * (commute), so the second starts from a copy of it. */
+int jn_vliw_schedule(struct xfn *f, int lanes, bool motion, struct jn_vliw_prog *p,
+		     char *err, size_t errlen)
+{
+	struct xin *orig = malloc((f->n ? f->n : 1) * sizeof(*orig));
+	struct jn_vliw_prog q = *p;
+	int rc = orig ? 0 : -ENOMEM;
+
+	if (!rc) {
+		memcpy(orig, f->code, f->n * sizeof(*orig));
+		rc = schedule(f, lanes, motion, false, p);
+	}
+	if (!rc) {
+		memcpy(f->code, orig, f->n * sizeof(*orig));
+		if (schedule(f, lanes, motion, true, &q) == 0) {
+			if (q.nrows < p->nrows) {
+				free(p->code);
+				free(p->rows);
+				p->code = q.code;
+				p->rows = q.rows;
+				p->nrows = q.nrows;
+			} else {
+				free(q.code);
+				free(q.rows);
+			}
+		}
+	}
+	free(orig);
 	if (rc)
 		return jn_errf(err, errlen, -rc, "vliw: out of memory scheduling %zu instructions", f->n);
 	return 0;

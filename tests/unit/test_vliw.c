@@ -309,6 +309,25 @@ static void stack_slots_disambiguated_by_offset(void **state)
 
 static size_t crafted_equal(const char *text, unsigned passes);
 
+static void longest_chain_goes_first(void **state)
+{
+	/* 2 lanes: in program order r3 and r4 take row 0 and the r1 chain
+	 * starts in row 1 (8 rows); most urgent first starts the chain in row
+	 * 0 beside r3 (7 rows) */
+	static const char text[] = "r3 = 7\nr4 = 8\nr1 = 1\nr1 += 2\nr1 += 3\nr1 += r3\nr1 += r4\n"
+				   "r0 = r1\nexit\n";
+	struct jn_vliw_prog *p = compile_text(text, 2, 0);
+	(void)state;
+	assert_int_equal(p->nrows, 7);
+	assert_int_equal(p->code[lane(p, 0, 0)].imm, 1);
+	assert_int_equal(p->code[lane(p, 0, 0)].dst, 1);
+	jn_vliw_free(p);
+	crafted_equal(text, 0);
+	/* stores to other stack bytes do not hold back a call's argument */
+	crafted_equal("*(u32 *)(r10 - 8) = 1\n*(u32 *)(r10 - 4) = 2\nr1 = 0\nr2 = r10\nr2 += -8\n"
+		      "call 7\nr0 = *(u32 *)(r10 - 4)\nexit\n", JN_VLIW_ALL_PASSES);
+}
+
 static void helper_arguments_precede_the_call(void **state)
 {
 	struct jn_vliw_prog *p = compile_text("r1 = 1\nr2 = 2\ncall 28\nr0 = 0\nexit\n", 4, 0);
@@ -988,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(write_after_write_needs_a_later_row),
 		cmocka_unit_test(write_may_share_the_row_of_an_earlier_read),
 		cmocka_unit_test(stack_slots_disambiguated_by_offset),
+		cmocka_unit_test(longest_chain_goes_first),
 		cmocka_unit_test(helper_arguments_precede_the_call),
 		cmocka_unit_test(parallel_branches_keep_program_order_in_lanes),
 		cmocka_unit_test(branch_targets_are_rows_holding_the_target),
