@@ -37,6 +37,7 @@ struct ventry {
 struct jn_nic_vliw {
 	struct jn_xdp *x;
 	struct jn_vliw_opts vo;
+	struct jn_vliw_map *maps;   /* vo.maps */
 	struct jn_vliw_sim_opts so;
 	struct ventry *e;
 	size_t ne, cap;
@@ -82,9 +83,11 @@ int jn_nic_vliw_new(struct jn_xdp *x, const struct jn_nic_vliw_opts *o, struct j
 	v->x = x;
 	v->vo.lanes = o ? o->lanes : 0;
 	v->vo.passes = JN_VLIW_ALL_PASSES;
+	v->vo.maps = v->maps = jn_vliw_maps(x, &v->vo.n_maps);
 	v->so.clock_mhz = o ? o->clock_mhz : 0;
 	v->so.helper_cycles = o ? o->helper_cycles : 0;
 	if (v->vo.lanes < 0 || v->vo.lanes > JN_VLIW_MAX_LANES) {
+		free(v->maps);
 		free(v);
 		return jn_errf(err, errlen, EINVAL, "trace-vliw: %d lanes (1..%d)", o->lanes,
 			       JN_VLIW_MAX_LANES);
@@ -112,6 +115,7 @@ void jn_nic_vliw_free(struct jn_nic_vliw *v)
 	free(v->cyc);
 	free(v->cost);
 	jn_vliw_free(v->full);
+	free(v->maps);
 	free(v);
 }
 

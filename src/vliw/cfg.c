@@ -89,6 +89,8 @@ static struct absval join1(struct absval a, struct absval b)
 		return a;
 	if (pkt_ptr(a.kind) && pkt_ptr(b.kind))
 		return (struct absval){ AK_PKTV, 0 };
+	if (a.kind == AK_MAPV && b.kind == AK_MAPV)
+		return (struct absval){ AK_MAPV, 0 };   /* one of them may be NULL */
 	if (nonstack_ptr(a.kind) && nonstack_ptr(b.kind) && a.kind != AK_CTX && b.kind != AK_CTX)
 		return (struct absval){ AK_NONSTACK, 0 };
 	if (bits_of(a) >= 0 && bits_of(b) >= 0)
@@ -306,7 +308,8 @@ static void step(struct astate *st, const struct xin *in)
 	case XF_LDDW:
 		r[in->dst] = in->src == 0 ? (struct absval){ AK_CONST,
 			(int64_t)((uint64_t)(uint32_t)in->imm | (uint64_t)(uint32_t)in->imm2 << 32) }
-					  : (struct absval){ in->src == 6 ? AK_MAPV : AK_NONSTACK, 0 };
+					  : in->src == 6 ? (struct absval){ AK_MAPV, 1 }
+					  : (struct absval){ AK_NONSTACK, in->src == 5 ? (int64_t)(uint32_t)in->imm + 1 : 0 };
 		break;
 	case XF_ST: case XF_STX: case XF_ST6: case XF_STX6:
 		zero_store(st, in);

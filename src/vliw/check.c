@@ -16,7 +16,21 @@ struct jn_vliw_pair {
 	struct jn_xdp *xi, *xs;
 	struct jn_vliw_prog *prog;
 	struct jn_vliw_sim *sim;
+	struct jn_vliw_map *maps;   /* the compiler's view of xi's maps */
 };
+
+struct jn_vliw_map *jn_vliw_maps(struct jn_xdp *x, size_t *n)
+{
+	size_t m = jn_xdp_nmaps(x);
+	struct jn_vliw_map *k = m ? malloc(m * sizeof(*k)) : NULL;
+
+	*n = k ? m : 0;
+	for (size_t i = 0; k && i < m; i++) {
+		const struct jn_map_spec *sp = jn_map_spec(jn_xdp_map(x, i));
+		k[i] = (struct jn_vliw_map){ sp->type, sp->key_size, sp->value_size, sp->max_entries };
+	}
+	return k;
+}
 
 static int instance(struct jn_vliw_pair *pr, const char *prog, struct jn_xdp **x, char *err,
 		    size_t errlen)
@@ -55,11 +69,16 @@ int jn_vliw_pair_open(const char *obj_path, const char *prog, const char *maps_p
 		rc = jn_xdp_apply_init(pr->xi, pr->init, err, errlen);
 	if (!rc)
 		rc = jn_xdp_apply_init(pr->xs, pr->init, err, errlen);
-	if (!rc && (rc = jn_vliw_compile(p->insns, p->n_insns, vo, &pr->prog, err, errlen))) {
-		char e[256];
-		snprintf(e, sizeof(e), "%s", err);   /* "vliw: pc N: ..." -> "vliw: f.o: program P: pc N: ..." */
-		jn_errf(err, errlen, -rc, "vliw: %s: program %s: %s", obj_path, p->name,
-			strncmp(e, "vliw: ", 6) ? e : e + 6);
+	if (!rc) {
+		struct jn_vliw_opts o = vo ? *vo : (struct jn_vliw_opts){ .passes = JN_VLIW_ALL_PASSES };
+		if (!o.maps)
+			o.maps = pr->maps = jn_vliw_maps(pr->xi, &o.n_maps);
+		if ((rc = jn_vliw_compile(p->insns, p->n_insns, &o, &pr->prog, err, errlen))) {
+			char e[256];
+			snprintf(e, sizeof(e), "%s", err);   /* "vliw: pc N: ..." -> "vliw: f.o: program P: pc N: ..." */
+			jn_errf(err, errlen, -rc, "vliw: %s: program %s: %s", obj_path, p->name,
+				strncmp(e, "vliw: ", 6) ? e : e + 6);
+		}
 	}
 	if (!rc)
 		rc = jn_vliw_sim_new(pr->prog, pr->xs, so, &pr->sim, err, errlen);
@@ -78,6 +97,7 @@ void jn_vliw_pair_close(struct jn_vliw_pair *pr)
 		return;
 	jn_vliw_sim_free(pr->sim);
 	jn_vliw_free(pr->prog);
+	free(pr->maps);
 	jn_xdp_close(pr->xi);
 	jn_xdp_close(pr->xs);
 	if (pr->init)

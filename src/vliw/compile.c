@@ -6,6 +6,7 @@
  *   zero       pass_zero.c
  *   bounds     pass_bounds.c (then dead-code removal)
  *   exit       pass_exit.c
+ *   arrayk     pass_arrayk.c (repeated until nothing changes)
  *   copy       pass_copy.c (then dead-code removal)
  *   ldcomb     pass_ldcomb.c (repeated until nothing changes)
  *   alu3       pass_alu3.c (repeated until nothing changes)
@@ -37,7 +38,7 @@ const char *const jn_vliw_pass_help[JN_VLIW_NPASSES] = {
 };
 
 static int (*const pass_fn[JN_VLIW_NPASSES])(struct xfn *) = {
-	jn_vliw_pass_zero, jn_vliw_pass_bounds, jn_vliw_pass_exit, jn_vliw_pass_copy, jn_vliw_pass_ldcomb,
+	jn_vliw_pass_zero, jn_vliw_pass_bounds, jn_vliw_pass_exit, jn_vliw_pass_arrayk, jn_vliw_pass_copy, jn_vliw_pass_ldcomb,
 	jn_vliw_pass_alu3, jn_vliw_pass_select, jn_vliw_pass_spill, jn_vliw_pass_ld6, jn_vliw_pass_rename,
 };
 
@@ -162,7 +163,8 @@ static int lower(const struct jn_insn *insns, size_t n, unsigned mask, struct xf
 					       strerror(-rc));
 			int changed = rc;
 			rc = settle(f, err, errlen);
-			if (!changed || (k != JN_VLIW_PASS_LDCOMB && k != JN_VLIW_PASS_ALU3))
+			if (!changed || (k != JN_VLIW_PASS_LDCOMB && k != JN_VLIW_PASS_ALU3 &&
+					 k != JN_VLIW_PASS_ARRAYK))
 				break;
 		} while (!rc);
 		while (!rc && (k == JN_VLIW_PASS_BOUNDS || k == JN_VLIW_PASS_COPY || k == JN_VLIW_PASS_ALU3 ||
@@ -180,7 +182,7 @@ static int lower(const struct jn_insn *insns, size_t n, unsigned mask, struct xf
 static int build(const struct jn_insn *insns, size_t n, const struct jn_vliw_opts *o, unsigned mask,
 		 struct jn_vliw_prog *p, char *err, size_t errlen)
 {
-	struct xfn f = { .ctx_mem = o->ctx_mem };
+	struct xfn f = { .ctx_mem = o->ctx_mem, .maps = o->maps, .n_maps = o->n_maps };
 	int rc = lower(insns, n, mask, &f, p->st.removed, err, errlen);
 
 	if (!rc)

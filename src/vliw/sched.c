@@ -101,6 +101,7 @@ struct sched {
 	int32_t cpw[JN_ISA_NREGS];     /* ... the row rS's value was written by */
 	int32_t cpk[JN_ISA_NREGS];     /* ... the first row writing rS after the copy */
 	int32_t *at;                   /* row of each placed instruction */
+	uint8_t *up;                   /* per IR index: hoisted into a jump's rows */
 	struct hoist *hs;              /* per IR index: a jump target open to hoisting */
 	struct sbend *sbe;             /* per superblock: its registers' last writes */
 	int32_t sb;                    /* the current superblock's number */
@@ -244,9 +245,9 @@ static void touch_bytes(struct touch *t, int sp, int64_t a, unsigned sz, int32_t
 }
 
 /* Memory a helper call touches: the ones that only read (writing_call)
- * read what their pointer arguments point to -- map lookup its key, from
- * the key's first byte to the top of the stack when the key is on the
- * stack; time, random, cpu id, redirect and redirect_map read nothing the
+ * read what their pointer arguments point to -- map lookup its key on the
+ * stack (jn_vliw_call_stack);
+ * time, random, cpu id, redirect and redirect_map read nothing the
  * program can write.  Every other call: all memory. */
 static void call_region(const struct xfn *f, size_t i, struct touch *t)
 {
@@ -256,7 +257,9 @@ static void call_region(const struct xfn *f, size_t i, struct touch *t)
 	if (!in->anyhelper && (in->imm == 5 || in->imm == 7 || in->imm == 8 || in->imm == 23 || in->imm == 51))
 		return;
 	if (!in->anyhelper && in->imm == 1 && key->kind == AK_STACK && key->v >= -SB && key->v < 0) {
-		touch_bytes(t, SP_STACK, SB + key->v, (unsigned)-key->v, SB);
+		int64_t lo, hi;
+		jn_vliw_call_stack(f, i, &lo, &hi);
+		touch_bytes(t, SP_STACK, SB + lo, (unsigned)(hi - lo), SB);
 		return;
 	}
 	for (int k = 0; k < NSP; k++)
@@ -482,6 +485,12 @@ static bool falls_into(const struct xfn *f, size_t j, size_t l)
 	return true;
 }
 
+/* Barriers of the priority order: branches, exits, checked loads, calls. */
+static bool barrier(const struct xin *in)
+{
+	return jn_vliw_is_jump(in) || jn_vliw_is_exit(in) || in->chk || xform(in) == XF_CALL;
+}
+
 static void note_hoist(struct sched *s, const struct xfn *f, size_t j, int32_t l, int32_t r)
 {
 	struct hoist *h = &s->hs[l];
@@ -502,10 +511,12 @@ static void note_hoist(struct sched *s, const struct xfn *f, size_t j, int32_t l
 	}
 }
 
-/* Hoist instruction i (at the top of its jump target) into the rows of the
- * superblock its only jump is in.  Returns whether it did. */
+/* Hoist instruction i (in the first block of its jump target) into the
+ * rows of the superblock its only jump is in; sd, su: the registers the
+ * instructions before it in the block, staying there, write and read.
+ * Returns whether it did. */
 static bool hoist(struct sched *s, const struct xfn *f, size_t i, struct hoist *h, uint16_t *hd,
-		  uint16_t *hu)
+		  uint16_t *hu, uint16_t sd, uint16_t su)
 {
 	const struct xin *in = &f->code[i];
 	uint16_t u = jn_vliw_uses(in), d = jn_vliw_defs(in);
@@ -513,7 +524,8 @@ static bool hoist(struct sched *s, const struct xfn *f, size_t i, struct hoist *
 	int w = xform(in) == XF_LDDW ? 2 : 1;
 	int32_t lo = h->start;
 
-	if (!jn_vliw_is_pure(in) || (d & (1u << 10)) || (w == 2 && s->lanes < 2) ||
+	if (!jn_vliw_is_pure(in) || (d & (1u << 10)) || (w == 2 && s->lanes < 2) || (u & sd) ||
+	    (d & (sd | su)) ||
 	    (d & f->live_in[h->j + 1]) || ((u | d) & e->hdefs) || (d & e->huses) || (d & h->later))
 		return false;
 	for (int k = 0; k < NR; k++) {
@@ -543,23 +555,29 @@ static bool hoist(struct sched *s, const struct xfn *f, size_t i, struct hoist *
 		*hd |= d;
 		*hu |= u;
 		s->at[i] = r;
+		s->up[i] = 1;
 		return true;
 	}
 	return false;
 }
 
-/* Hoist what can go from the top of target i; returns the first index left. */
-static size_t hoist_top(struct sched *s, const struct xfn *f, size_t i)
+/* Hoist what can go from the first block of target i, up to its first
+ * control instruction: pure instructions independent of the ones before
+ * them that stay (those are moved past).  Marks them in s->up. */
+static void hoist_top(struct sched *s, const struct xfn *f, size_t i)
 {
 	struct hoist *h = &s->hs[i];
-	uint16_t hd = 0, hu = 0;
-	size_t k = i;
+	uint16_t hd = 0, hu = 0, sd = 0, su = 0;
 
-	while (k < f->n && (k == i || !f->target[k]) && hoist(s, f, k, h, &hd, &hu))
-		k++;
+	for (size_t k = i; k < f->n && (k == i || !f->target[k]) && !barrier(&f->code[k]) &&
+			   !jn_vliw_is_jump(&f->code[k]); k++) {
+		if (!hoist(s, f, k, h, &hd, &hu, sd, su)) {
+			sd |= jn_vliw_defs(&f->code[k]);
+			su |= jn_vliw_uses(&f->code[k]);
+		}
+	}
 	s->sbe[h->sb].hdefs |= hd;
 	s->sbe[h->sb].huses |= hu;
-	return k;
 }
 
 /* A conditional jump reading rK = rS (a copy) may read rS instead, in a
@@ -723,12 +741,6 @@ static int place(struct sched *s, struct xfn *f, size_t i)
 	return 0;
 }
 
-/* Barriers of the priority order: branches, exits, checked loads, calls. */
-static bool barrier(const struct xin *in)
-{
-	return jn_vliw_is_jump(in) || jn_vliw_is_exit(in) || in->chk || xform(in) == XF_CALL;
-}
-
 static uint8_t mem_base(const struct xin *in)
 {
 	return jn_vliw_is_load(in) ? in->src : in->dst;
@@ -782,7 +794,7 @@ static int place_segment(struct sched *s, struct xfn *f, size_t i, size_t e)
 		for (size_t b = a + 1; b < m; b++)
 			if (h[b] + 1 > h[a] && depends(f, i + a, i + b))
 				h[a] = h[b] + 1;
-		done[a] = false;
+		done[a] = s->up[i + a];
 	}
 	for (size_t c = 0; c < m && !rc; c++) {
 		size_t best = m;
@@ -795,6 +807,8 @@ static int place_segment(struct sched *s, struct xfn *f, size_t i, size_t e)
 			if (ready)
 				best = a;
 		}
+		if (best == m)
+			break;   /* the rest went up into a jump's rows */
 		done[best] = true;
 		rc = place(s, f, i + best);
 	}
@@ -811,7 +825,7 @@ static int schedule(struct xfn *f, int lanes, bool motion, bool prio, struct jn_
 	int rc = 0;
 
 	if (!s || !sbrow || !(s->ctl = malloc(MAXCTL * sizeof(*s->ctl))) ||
-	    !(s->at = malloc((f->n + 1) * sizeof(*s->at))) ||
+	    !(s->at = malloc((f->n + 1) * sizeof(*s->at))) || !(s->up = calloc(f->n + 1, 1)) ||
 	    !(s->hs = calloc(f->n + 1, sizeof(*s->hs))) ||
 	    !(s->sbe = calloc(f->n + 2, sizeof(*s->sbe)))) {
 		rc = -ENOMEM;
@@ -834,14 +848,11 @@ static int schedule(struct xfn *f, int lanes, bool motion, bool prio, struct jn_
 			begin_superblock(s);
 			sbrow[i] = s->start;
 			first = i;
-			if (s->hs[i].ok && s->motion) {   /* the top of a jump's only target */
-				size_t k = hoist_top(s, f, i);
-				if (k > i) {
-					i = k - 1;   /* i..k-1 went up into the jump's rows */
-					continue;
-				}
-			}
+			if (s->hs[i].ok && s->motion)   /* the top of a jump's only target */
+				hoist_top(s, f, i);
 		}
+		if (s->up[i])
+			continue;   /* went up into the jump's rows */
 		size_t e = i + 1;
 		while (prio && !barrier(&f->code[i]) && e < f->n && e - i < SEGMAX && !f->target[e] &&
 		       !barrier(&f->code[e]))
@@ -872,7 +883,7 @@ static int schedule(struct xfn *f, int lanes, bool motion, bool prio, struct jn_
 out:
 	if (s) {
 		free(s->rows); free(s->used); free(s->call); free(s->ctl); free(s->at);
-		free(s->hs); free(s->sbe); free(s->slive);
+		free(s->up); free(s->hs); free(s->sbe); free(s->slive);
 	}
 	free(s);
 	free(sbrow);

@@ -448,15 +448,16 @@ int jn_vliw_sim_new(const struct jn_vliw_prog *p, struct jn_xdp *x,
 		if (xform(in) != XF_LDDW)
 			continue;
 		struct jn_map *m = in->src ? jn_xdp_map(x, (size_t)(uint32_t)in->imm) : NULL;
-		uint32_t key = 0;
+		uint32_t vsz = m ? jn_map_spec(m)->value_size : 0;
+		/* a map value: imm2 = element * value_size + offset (pass arrayk) */
+		uint32_t key = vsz ? (uint32_t)in->imm2 / vsz : 0;
 		uint8_t *v;
 		if (in->src == 0) {
 			s->val[i] = (uint64_t)(uint32_t)in->imm | (uint64_t)(uint32_t)in->imm2 << 32;
 		} else if (m && in->src == BPF_PSEUDO_MAP_IDX) {
 			s->val[i] = (uint64_t)(uintptr_t)m;
-		} else if (m && (v = jn_map_lookup(m, &key, 0)) != NULL &&
-			   (uint32_t)in->imm2 < jn_map_spec(m)->value_size) {
-			s->val[i] = (uint64_t)(uintptr_t)(v + (uint32_t)in->imm2);
+		} else if (m && vsz && (v = jn_map_lookup(m, &key, 0)) != NULL) {
+			s->val[i] = (uint64_t)(uintptr_t)(v + (uint32_t)in->imm2 % vsz);
 		} else {
 			jn_vliw_sim_free(s);
 			return jn_errf(err, errlen, EINVAL, "vliw: pc %u: lddw refers to map %d, which "

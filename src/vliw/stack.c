@@ -2,8 +2,9 @@
  * (read before they are written again) before each instruction.
  *
  * Reads: loads and atomics through r10 + K (cfg.c's facts), and helper
- * arguments pointing into the stack (from there to the top of the stack:
- * a map key's size is the map's).  Writes: plain stores through r10 + K.
+ * arguments pointing into the stack (from there to the top of the stack,
+ * but a map's key and an update's value are their map's sizes when
+ * jn_vliw_opts gives them).  Writes: plain stores through r10 + K.
  * All of it holds only while no stack pointer escapes the facts (stored
  * to memory, or turned into a value not known to be r10 + K); then every
  * byte counts as read everywhere. */
@@ -54,6 +55,44 @@ bool jn_vliw_stack_escapes(const struct xfn *f)
 	return false;
 }
 
+const struct jn_vliw_map *jn_vliw_call_map(const struct xfn *f, size_t k, uint32_t *idx)
+{
+	const struct absval *m = &f->av[k * NR + 1];
+
+	if (m->kind != AK_NONSTACK || m->v <= 0 || !f->maps || (size_t)m->v > f->n_maps)
+		return NULL;
+	if (idx)
+		*idx = (uint32_t)(m->v - 1);
+	return &f->maps[m->v - 1];
+}
+
+void jn_vliw_call_stack(const struct xfn *f, size_t k, int64_t *lo, int64_t *hi)
+{
+	const struct xin *in = &f->code[k];
+	const struct absval *a = &f->av[k * NR];
+	const struct jn_vliw_map *m = jn_vliw_call_map(f, k, NULL);
+	bool mapfn = in->imm == 1 || in->imm == 2 || in->imm == 3;   /* lookup, update, delete */
+	uint16_t u = jn_vliw_uses(in);
+
+	*lo = *hi = 0;
+	for (int r = 1; r <= 5; r++) {
+		if (!(u & (1u << r)) || a[r].kind != AK_STACK || a[r].v >= 0)
+			continue;
+		int64_t len = -a[r].v;
+		if (m && mapfn && r == 2 && m->key > 0 && m->key < len)
+			len = m->key;
+		else if (m && in->imm == 2 && r == 3 && m->value > 0 && m->value < len)
+			len = m->value;
+		if (*lo == *hi) {
+			*lo = a[r].v;
+			*hi = a[r].v + len;
+		} else {
+			*lo = a[r].v < *lo ? a[r].v : *lo;
+			*hi = a[r].v + len > *hi ? a[r].v + len : *hi;
+		}
+	}
+}
+
 int jn_vliw_stack_reads(const struct xfn *f, size_t k, int64_t *lo, int64_t *hi)
 {
 	const struct xin *in = &f->code[k];
@@ -66,10 +105,7 @@ int jn_vliw_stack_reads(const struct xfn *f, size_t k, int64_t *lo, int64_t *hi)
 	if (is_call(in)) {
 		if (in->anyhelper)
 			return -1;
-		uint16_t u = jn_vliw_uses(in);
-		for (int r = 1; r <= 5; r++)
-			if ((u & (1u << r)) && a[r].kind == AK_STACK && a[r].v < *lo)
-				*lo = a[r].v;
+		jn_vliw_call_stack(f, k, lo, hi);
 		return 0;
 	}
 	if (!jn_vliw_is_load(in) && !(jn_vliw_is_store(in) && !plain_store(in)))

@@ -33,6 +33,7 @@ enum jn_xop {
 	_(ZERO, "zero", "remove stores of zero into stack bytes that are still zero") \
 	_(BOUNDS, "bounds", "remove data_end checks: the load after them checks in hardware") \
 	_(EXIT, "exit", "fuse r0 = K; exit into the parameterized exit") \
+	_(ARRAYK, "arrayk", "an array lookup with a known key becomes the element's address (never NULL)") \
 	_(COPY, "copy", "propagate copies: read rS instead of rD after rD = rS") \
 	_(LDCOMB, "ldcomb", "put byte loads joined by shift and or together into one wider load") \
 	_(ALU3, "alu3", "fuse rD = rS; rD op= K into the 3-operand rD = rS op K") \
@@ -53,11 +54,22 @@ extern const char *const jn_vliw_pass_help[JN_VLIW_NPASSES];
 
 enum { JN_VLIW_MAX_LANES = 8, JN_VLIW_DEFAULT_LANES = 4 };
 
+/* What the compiler may know of a map the program uses. */
+struct jn_vliw_map { uint32_t type, key, value, entries; };   /* BPF_MAP_TYPE_*, bytes, bytes */
+
 struct jn_vliw_opts {
 	int lanes;            /* 1..8; 0: 4 */
 	unsigned passes;      /* bit per enum jn_vliw_pass; JN_VLIW_ALL_PASSES for all */
 	bool no_motion;       /* schedule each basic block alone (no code motion) */
 	bool ctx_mem;         /* conformance contract: r1 = memory, r2 = its length (not xdp_md) */
+	/* The maps the program's map lddws name (map i: maps[i]).  A lookup
+	 * then reads just its key from the stack (an update its key and
+	 * value), and an array lookup with a known key becomes the element's
+	 * address (pass arrayk); without them (NULL) a lookup counts as
+	 * reading from its key to the top of the stack.  jn_vliw_pair_open
+	 * fills them from the object. */
+	const struct jn_vliw_map *maps;
+	size_t n_maps;
 };
 
 /* What the compiler did. */
@@ -74,6 +86,11 @@ struct jn_vliw_stats {
 };
 
 struct jn_vliw_prog;   /* compiled program; owned by the caller (jn_vliw_free) */
+
+/* Type, key and value bytes and entries of x's maps, for jn_vliw_opts maps
+ * (malloc'd, n in *n; NULL with *n = 0 when x has no maps or memory ran
+ * out). */
+struct jn_vliw_map *jn_vliw_maps(struct jn_xdp *x, size_t *n);
 
 /* Compile insns (one XDP program as jn_obj gives it: map lddws in index
  * form).  Refuses, with "vliw: pc N: ..." in err, what Sephirot cannot run:

@@ -49,6 +49,8 @@ struct xfn {
 	struct xin *code;
 	size_t n;
 	bool ctx_mem;        /* r1 is plain memory, r2 its length (not xdp_md) */
+	const struct jn_vliw_map *maps;   /* per map index (jn_vliw_opts), or NULL */
+	size_t n_maps;
 	/* analyses (cfg.c), valid after jn_vliw_analyse */
 	uint8_t *target;     /* per insn: 1 if some jump lands on it */
 	uint32_t *npred;     /* per insn: predecessors (fall-through and jumps) */
@@ -65,8 +67,8 @@ struct xfn {
 enum akind { AK_TOP, AK_UNK, AK_CONST, AK_CTX, AK_PKT, AK_END, AK_STACK, AK_NONSTACK,
 	     AK_PKTV, AK_MAPV, AK_BITS };
 /* PKT: data + v; STACK: r10 + v; CONST: v; PKTV: somewhere in the packet
- * buffer; MAPV: a map value (or NULL); NONSTACK: a pointer that is not into
- * the stack; BITS: a number below 2^v (not a pointer); UNK: anything. */
+ * buffer; MAPV: a map value (v 0: or NULL; v 1: an lddw'd one, never NULL); NONSTACK: a pointer that is not into
+ * the stack (v: 1 + the map's index when it is a map lddw's map; else 0); BITS: a number below 2^v (not a pointer); UNK: anything. */
 struct absval { uint8_t kind; int64_t v; };
 
 /* Which memory a base register points into, before insn i. */
@@ -113,9 +115,16 @@ int jn_vliw_inline(const struct jn_insn *insns, size_t n, struct jn_insn **out, 
 size_t jn_vliw_succ(const struct xfn *f, size_t i, size_t s[2]);
 /* Stack use (stack.c).  Does a stack pointer escape cfg.c's facts? */
 bool jn_vliw_stack_escapes(const struct xfn *f);
-/* Stack bytes [lo, hi) from r10 insn k may read (a helper: from *lo to the
- * top, *hi = 0); -1 when it may read anything. */
+/* Stack bytes [lo, hi) from r10 insn k may read (a helper: its pointer
+ * arguments', jn_vliw_call_stack); -1 when it may read anything. */
 int jn_vliw_stack_reads(const struct xfn *f, size_t k, int64_t *lo, int64_t *hi);
+/* The map (jn_vliw_opts maps) lddw'd into r1 at call k, its index in
+ * *idx (idx may be NULL); NULL if not known. */
+const struct jn_vliw_map *jn_vliw_call_map(const struct xfn *f, size_t k, uint32_t *idx);
+/* Stack bytes [lo, hi) from r10 helper call k reads through its pointer
+ * arguments (from each to the top of the stack, but a map's key and an
+ * update's value are their map's sizes when known); lo = hi when none. */
+void jn_vliw_call_stack(const struct xfn *f, size_t k, int64_t *lo, int64_t *hi);
 /* Is insn k a plain store of stack bytes [lo, hi) from r10? */
 bool jn_vliw_stack_write(const struct xfn *f, size_t k, int64_t *lo, int64_t *hi);
 /* Per insn, the stack bytes read before being written from there on (8
@@ -129,6 +138,7 @@ bool jn_vliw_stack_dead(const uint64_t *live, size_t i, int64_t lo, int64_t hi);
  * negative errno. f is analysed before each pass. */
 int jn_vliw_pass_zero(struct xfn *f);
 int jn_vliw_pass_exit(struct xfn *f);
+int jn_vliw_pass_arrayk(struct xfn *f);
 int jn_vliw_pass_bounds(struct xfn *f);
 int jn_vliw_pass_copy(struct xfn *f);
 int jn_vliw_pass_ldcomb(struct xfn *f);

@@ -78,6 +78,8 @@ grep -q "^plot '-'" "$TMP/s.gp" && ok || bad "gnuplot script"
 # --table: every program equal to the interpreter
 "$J" hxdp --table >"$TMP/tab.txt" 2>&1 && ok || bad "table status: $(cat "$TMP/tab.txt")"
 [ "$(grep -c 'all equal' "$TMP/tab.txt")" -eq 8 ] && ok || bad "table rows not all equal"
+# ... and every program at most 0.8 x the paper's rows per instruction
+[ "$(awk '$6 == "yes"' "$TMP/tab.txt" | wc -l)" -eq 8 ] && ok || bad "table: not every program meets 0.8 x the paper: $(cat "$TMP/tab.txt")"
 
 # failures: one line, non-zero
 "$J" hxdp /nonexistent.o >/dev/null 2>"$TMP/e.txt" && bad "missing object accepted" || ok

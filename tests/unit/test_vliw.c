@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
+
 #include "pkt/pkt.h"
 #include "vliw/vliw.h"
 #include "vliw/vliw_internal.h"
@@ -920,6 +922,116 @@ static void commutative_copies_equal_interpreter(void **state)
 	}
 }
 
+/* Map lookups (tests/objs/vliw_maps.bpf.c): arr[0] (key bytes known zero)
+ * and arr[3] (a stored constant) become the element's address and their
+ * NULL tests go; arr[4] (past the end), the per-CPU array and the hash stay
+ * calls.  Equal to the interpreter with every pass and each one off. */
+static void array_lookups_with_known_keys_become_addresses(void **state)
+{
+	static const char obj[] = "build/tests/objs/vliw_maps.o";
+	struct jn_vliw_opts all = { .passes = JN_VLIW_ALL_PASSES };
+	struct jn_vliw_opts off = { .passes = JN_VLIW_ALL_PASSES & ~(1u << JN_VLIW_PASS_ARRAYK) };
+	const struct jn_vliw_opts *vo[] = { &all, &off };
+	char err[400];
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct jn_vliw_pair *pr;
+		size_t calls = 0, vals = 0, at24 = 0;
+		if (jn_vliw_pair_open(obj, NULL, NULL, vo[k], NULL, &pr, err, sizeof(err)))
+			fail_msg("%s", err);
+		const struct jn_vliw_prog *p = jn_vliw_pair_prog(pr);
+		for (size_t i = 0; i < p->n; i++) {
+			calls += p->code[i].op == JN_OP_CALL;
+			vals += p->code[i].op == JN_OP_LDDW_MAP_IDX_VAL;
+			at24 += p->code[i].op == JN_OP_LDDW_MAP_IDX_VAL && p->code[i].imm2 == 24;
+		}
+		assert_int_equal(calls, k ? 6 : 4);   /* 5 lookups and an update */
+		assert_int_equal(vals, k ? 0 : 2);
+		assert_int_equal(at24, k ? 0 : 1);    /* arr[3]: 3 * 8 bytes in */
+		assert_true(run_all(pr, k ? "vliw_maps (no-arrayk)" : "vliw_maps") > 0);
+		jn_vliw_pair_close(pr);
+	}
+	check_object(obj, NULL, false);
+}
+
+/* Assemble text and make the lddws at slots map_pcs "r1 = map 0". */
+static struct jn_vliw_prog *compile_maps(const char *text, const size_t *map_pcs, size_t nmap,
+					 const struct jn_vliw_map *maps, size_t n_maps)
+{
+	struct jn_insn *insns;
+	size_t n;
+	char err[256];
+	struct jn_vliw_prog *p;
+	struct jn_vliw_opts o = { .lanes = 4, .passes = 0, .maps = maps, .n_maps = n_maps };
+
+	if (jn_isa_assemble(text, &insns, &n, err, sizeof(err)))
+		fail_msg("assemble: %s", err);
+	for (size_t k = 0; k < nmap; k++)
+		insns[map_pcs[k]].src = BPF_PSEUDO_MAP_IDX;
+	if (jn_vliw_compile(insns, n, &o, &p, err, sizeof(err)))
+		fail_msg("compile: %s", err);
+	free(insns);
+	return p;
+}
+
+static int32_t row_of(const struct jn_vliw_prog *p, uint16_t op)
+{
+	for (size_t r = 0; r < p->nrows; r++)
+		for (int l = 0; l < p->lanes; l++)
+			if (lane(p, r, l) >= 0 && p->code[lane(p, r, l)].op == op)
+				return (int32_t)r;
+	return -1;
+}
+
+/* A lookup reads its key's bytes, not the stack above them: with the map's
+ * key size known, the call does not wait for a late store next to its key. */
+static void lookups_read_only_their_key(void **state)
+{
+	static const char text[] =
+		"*(u32 *)(r10 - 8) = 1\n"
+		"r6 = *(u32 *)(r1 + 0)\nr6 *= 3\nr6 *= 5\nr6 *= 7\n*(u32 *)(r10 - 4) = r6\n"
+		"r2 = r10\nr2 += -8\nr1 = 0 ll\ncall 1\n"
+		"r0 = *(u32 *)(r10 - 4)\nexit\n";
+	static const size_t pcs[] = { 8 };
+	const struct jn_vliw_map m = { BPF_MAP_TYPE_HASH, 4, 8, 16 };
+	struct jn_vliw_prog *known = compile_maps(text, pcs, 1, &m, 1);
+	struct jn_vliw_prog *unknown = compile_maps(text, pcs, 1, NULL, 0);
+
+	(void)state;
+	assert_true(row_of(known, JN_OP_CALL) < row_of(known, JN_OP_STXW));
+	assert_true(row_of(unknown, JN_OP_CALL) > row_of(unknown, JN_OP_STXW));
+	jn_vliw_free(known);
+	jn_vliw_free(unknown);
+}
+
+/* "if (c) { B }; L:" -- pure instructions at the top of L that B neither
+ * reads nor writes go up into the rows of the branch (they run either
+ * way), past the ones that must stay (r7 = r5: B reads r7). */
+static void join_tops_move_up_past_what_stays(void **state)
+{
+	static const char text[] = CTX
+		"r5 = *(u8 *)(r1 + 0)\nr7 = 1\nr8 = 2\nif r5 == 0 goto l\n"
+		"*(u32 *)(r10 - 4) = r7\n"
+		"l:\nr7 = r5\nr8 = 9\nr0 = *(u32 *)(r10 - 4)\nr0 += r7\nr0 += r8\nr0 &= 3\nexit\n";
+	struct jn_vliw_prog *p = compile_text(text, 4, 0);
+	int32_t jrow = -1, r8 = -1;
+
+	(void)state;
+	for (size_t r = 0; r < p->nrows; r++)
+		for (int l = 0; l < p->lanes; l++) {
+			int32_t i = lane(p, r, l);
+			if (i >= 0 && jn_vliw_is_cond(&p->code[i]))
+				jrow = (int32_t)r;
+			if (i >= 0 && p->code[i].op == JN_OP_MOV64_K && p->code[i].imm == 9)
+				r8 = (int32_t)r;
+		}
+	assert_true(jrow >= 0 && r8 >= 0 && r8 <= jrow);
+	jn_vliw_free(p);
+	crafted_equal(text, 0);
+	crafted_equal(text, JN_VLIW_ALL_PASSES);
+}
+
 static bool has_local_call(const struct jn_vliw_prog *p)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -1016,6 +1128,9 @@ int main(void)
 		cmocka_unit_test(branch_on_two_call_results_equal_interpreter),
 		cmocka_unit_test(commutative_copies_equal_interpreter),
 		cmocka_unit_test(nested_calls_inlined_equal_interpreter),
+		cmocka_unit_test(array_lookups_with_known_keys_become_addresses),
+		cmocka_unit_test(lookups_read_only_their_key),
+		cmocka_unit_test(join_tops_move_up_past_what_stays),
 		cmocka_unit_test(clang_subprograms_equal_interpreter),
 		cmocka_unit_test(calls_sephirot_cannot_inline_are_refused),
 		cmocka_unit_test(bounds_check_forms_equal_interpreter),
