@@ -26,16 +26,10 @@ static const struct jn_opt hxdp_opts[] = {
 	JN_OPT(struct hxdp_cfg, prog, "prog", JN_OPT_STR, "NAME", "program to compile (function or section name)"),
 	JN_OPT(struct hxdp_cfg, maps, "maps", JN_OPT_STR, "FILE", "fill maps from FILE (docs/maps-file.md)"),
 	JN_OPT(struct hxdp_cfg, lanes, "lanes", JN_OPT_INT, "N", "VLIW lanes, 1..8 (default 4)"),
-	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_ZERO], "no-zero", JN_OPT_FLAG, NULL, "keep zeroing of stack slots"),
-	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_EXIT], "no-exit", JN_OPT_FLAG, NULL, "no parameterized exit"),
-	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_BOUNDS], "no-bounds", JN_OPT_FLAG, NULL, "keep bounds checks"),
-	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_COPY], "no-copy", JN_OPT_FLAG, NULL, "no copy propagation"),
-	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_LDCOMB], "no-ldcomb", JN_OPT_FLAG, NULL, "no joining of byte loads"),
-	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_ALU3], "no-alu3", JN_OPT_FLAG, NULL, "no 3-operand ALU"),
-	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_SELECT], "no-select", JN_OPT_FLAG, NULL, "no if-conversion of comparison flags"),
-	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_SPILL], "no-spill", JN_OPT_FLAG, NULL, "no reloading of spills from their source"),
-	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_LD6], "no-ld6", JN_OPT_FLAG, NULL, "no 6-byte load/store"),
-	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_RENAME], "no-rename", JN_OPT_FLAG, NULL, "no register renaming"),
+#define P_(id, name, help) \
+	JN_OPT(struct hxdp_cfg, no_pass[JN_VLIW_PASS_##id], "no-" name, JN_OPT_FLAG, NULL, "pass off: " help),
+	JN_VLIW_PASSES(P_)
+#undef P_
 	JN_OPT(struct hxdp_cfg, no_motion, "no-motion", JN_OPT_FLAG, NULL, "no code motion above branches"),
 	JN_OPT(struct hxdp_cfg, clock, "clock", JN_OPT_DOUBLE, "MHZ", "core clock (default 156.25)"),
 	JN_OPT(struct hxdp_cfg, helper_cycles, "helper-cycles", JN_OPT_INT, "N", "cycles a helper call stalls (default 2)"),

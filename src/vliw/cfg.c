@@ -81,6 +81,15 @@ static int bits_of(struct absval a)
 
 static struct absval bits(int n) { return (struct absval){ AK_BITS, n > 64 ? 64 : n < 0 ? 0 : n }; }
 
+/* An lddw'd map value (src 6): never NULL; with the map known, how many
+ * bytes of the value lie from it (see AK_MAPV). */
+static struct absval lddw_value(const struct xfn *f, const struct xin *in)
+{
+	uint32_t m = (uint32_t)in->imm, vsz = f->maps && m < f->n_maps ? f->maps[m].value : 0;
+
+	return (struct absval){ AK_MAPV, vsz ? 1 + (int64_t)(vsz - (uint32_t)in->imm2 % vsz) : 1 };
+}
+
 static struct absval join1(struct absval a, struct absval b)
 {
 	if (a.kind == AK_TOP)
@@ -272,7 +281,7 @@ static struct absval alu3_bits(const struct xin *in, struct absval src)
 	return (struct absval){ AK_UNK, 0 };
 }
 
-static void step(struct astate *st, const struct xin *in)
+static void step(const struct xfn *fn, struct astate *st, const struct xin *in)
 {
 	static const struct absval unk = { AK_UNK, 0 };
 	struct absval *r = st->r;
@@ -308,7 +317,7 @@ static void step(struct astate *st, const struct xin *in)
 	case XF_LDDW:
 		r[in->dst] = in->src == 0 ? (struct absval){ AK_CONST,
 			(int64_t)((uint64_t)(uint32_t)in->imm | (uint64_t)(uint32_t)in->imm2 << 32) }
-					  : in->src == 6 ? (struct absval){ AK_MAPV, 1 }
+					  : in->src == 6 ? lddw_value(fn, in)
 					  : (struct absval){ AK_NONSTACK, in->src == 5 ? (int64_t)(uint32_t)in->imm + 1 : 0 };
 		break;
 	case XF_ST: case XF_STX: case XF_ST6: case XF_STX6:
@@ -402,7 +411,7 @@ static void propagate(struct xfn *f, struct astate *in, bool *seen, bool *queued
 				continue;
 			queued[i] = false;
 			st = in[i];
-			step(&st, &f->code[i]);
+			step(f, &st, &f->code[i]);
 			k = jn_vliw_succ(f, i, s);
 			for (size_t j = 0; j < k; j++) {
 				e = st;
@@ -672,6 +681,8 @@ bool jn_vliw_load_safe(const struct xfn *f, size_t i, uint16_t minlen)
 		return xform(in) == XF_LDX && jn_vliw_msize(in) == 4 && lo >= 0 && hi <= 24 && lo % 4 == 0;
 	case AK_PKT:
 		return lo >= 0 && hi <= minlen;
+	case AK_MAPV:   /* an lddw'd value: v - 1 bytes of it from the pointer */
+		return in->off >= 0 && (int64_t)in->off + (int64_t)jn_vliw_msize(in) <= b->v - 1;
 	default:
 		return false;
 	}

@@ -7,7 +7,8 @@
  * are known zero (cfg.c's facts) or the last store to them on the one way
  * into the call wrote a constant.  An lddw'd map value is never NULL (cfg.c), so
  * the tests of it against 0 that follow are decided here too: "if rX == 0"
- * goes, "if rX != 0" becomes a goto, on a later run of the pass. */
+ * goes, "if rX != 0" becomes a goto, on a later run of the pass; and
+ * "r0 = lddw; rX = r0" becomes "rX = lddw" when r0 dies at the copy. */
 #include <linux/bpf.h>
 
 #include "vliw_internal.h"
@@ -85,12 +86,31 @@ static bool decide(struct xfn *f, size_t i)
 	const struct absval *r = &f->av[i * NR + in->dst];
 
 	if ((in->op != JN_OP_JEQ_K && in->op != JN_OP_JNE_K) || in->imm != 0 || r->kind != AK_MAPV ||
-	    r->v != 1)
+	    r->v <= 0)
 		return false;
 	if (in->op == JN_OP_JEQ_K)
 		in->del = 1;
 	else
 		*in = (struct xin){ .op = JN_OP_JA, .tgt = in->tgt, .pc = in->pc };
+	return true;
+}
+
+/* "r0 = lddw; rX = r0" with r0 dead after the copy: the lddw writes rX
+ * (r0 is the exit value: a late write of it would hold back the exits). */
+static bool coalesce(struct xfn *f, size_t i)
+{
+	struct xin *in = &f->code[i];
+	size_t j = i + 1;
+
+	if (in->op != JN_OP_LDDW_MAP_IDX_VAL || in->dst != 0)
+		return false;
+	while (j < f->n && f->code[j].del)
+		j++;
+	if (j >= f->n || f->target[j] || f->code[j].op != JN_OP_MOV64_X || f->code[j].src != 0 ||
+	    f->code[j].dst == 0 || f->code[j].dst == 10 || (f->live_out[j] & 1u))
+		return false;
+	in->dst = f->code[j].dst;
+	f->code[j].del = 1;
 	return true;
 }
 
@@ -103,6 +123,8 @@ int jn_vliw_pass_arrayk(struct xfn *f)
 			continue;
 		if (xform(&f->code[i]) == XF_CALL)
 			n += to_lddw(f, i);
+		else if (xform(&f->code[i]) == XF_LDDW)
+			n += coalesce(f, i);
 		else if (jn_vliw_is_cond(&f->code[i]))
 			n += decide(f, i);
 	}

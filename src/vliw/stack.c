@@ -96,7 +96,6 @@ void jn_vliw_call_stack(const struct xfn *f, size_t k, int64_t *lo, int64_t *hi)
 int jn_vliw_stack_reads(const struct xfn *f, size_t k, int64_t *lo, int64_t *hi)
 {
 	const struct xin *in = &f->code[k];
-	const struct absval *a = &f->av[k * NR];
 	int64_t b;
 
 	*lo = *hi = 0;

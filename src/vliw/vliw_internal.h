@@ -67,7 +67,8 @@ struct xfn {
 enum akind { AK_TOP, AK_UNK, AK_CONST, AK_CTX, AK_PKT, AK_END, AK_STACK, AK_NONSTACK,
 	     AK_PKTV, AK_MAPV, AK_BITS };
 /* PKT: data + v; STACK: r10 + v; CONST: v; PKTV: somewhere in the packet
- * buffer; MAPV: a map value (v 0: or NULL; v 1: an lddw'd one, never NULL); NONSTACK: a pointer that is not into
+ * buffer; MAPV: a map value (v 0: or NULL; v > 0: an lddw'd one, never NULL, with
+ * v - 1 bytes of the value known to lie from it); NONSTACK: a pointer that is not into
  * the stack (v: 1 + the map's index when it is a map lddw's map; else 0); BITS: a number below 2^v (not a pointer); UNK: anything. */
 struct absval { uint8_t kind; int64_t v; };
 
