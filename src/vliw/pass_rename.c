@@ -10,9 +10,12 @@
  * still live, and no call or exit reads it.  It moves to the register used
  * least recently that is free over the whole stretch: not live anywhere in
  * it and not named by any instruction in it, preferring one that the next
- * few instructions do not name either.  r10 is never touched and no
- * register beyond r9 is ever used. */
+ * few instructions do not name either, and first of all one not live where
+ * the branches just before go (its write would have to wait below them).
+ * r10 is never touched and no register beyond r9 is ever used. */
 #include "vliw_internal.h"
+
+enum { HELD = 8 };   /* instructions looked back for branches */
 
 static bool pure_def(const struct xin *i)
 {
@@ -164,15 +167,22 @@ int jn_vliw_pass_rename(struct xfn *f)
 			uint16_t soon = 0;   /* named just after the stretch: a write there would wait */
 			for (size_t j = (size_t)end + 1; j < f->n && j <= (size_t)end + 8; j++)
 				soon |= jn_vliw_uses(&f->code[j]) | jn_vliw_defs(&f->code[j]);
+			uint16_t held = 0;   /* live where a branch just before goes: a write waits for it */
+			for (size_t j = i; j-- > 0 && j + HELD >= i;)
+				if (jn_vliw_is_cond(&f->code[j]))
+					held |= f->live_in[f->code[j].tgt];
 			int best = -1;
 			for (int k = 0; k < 10; k++) {
-				bool better = best < 0 || (!(soon & (1u << k)) && (soon & (1u << best))) ||
-					      (!(soon & (1u << k)) == !(soon & (1u << best)) && last[k] < last[best]);
-				if (!(busy & (1u << k)) && better)
+				if (busy & (1u << k))
+					continue;
+				bool hk = held & (1u << k), hb = best >= 0 && (held & (1u << best));
+				bool sk = soon & (1u << k), sb = best >= 0 && (soon & (1u << best));
+				if (best < 0 || (!hk && hb) || (hk == hb && ((!sk && sb) || (sk == sb && last[k] < last[best]))))
 					best = k;
 			}
-			if (best >= 0 && best != r && (last[best] < last[r] || (last[best] == last[r] &&
-					      (soon & (1u << r)) && !(soon & (1u << best))))) {
+			bool hr = held & (1u << r), hb = best >= 0 && (held & (1u << best));
+			if (best >= 0 && best != r && ((hr && !hb) || (hr == hb && (last[best] < last[r] ||
+					      (last[best] == last[r] && (soon & (1u << r)) && !(soon & (1u << best))))))) {
 				rename_range(f, i, (size_t)end, r, (uint8_t)best);
 				n++;
 			}
