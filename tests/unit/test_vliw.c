@@ -101,13 +101,13 @@ static uint64_t run_all(struct jn_vliw_pair *pr, const char *what)
 	return n;
 }
 
-static void check_one(const char *obj, const char *maps, const struct jn_vliw_opts *vo,
-		      const char *what)
+static void check_one(const char *obj, const char *prog, const char *maps,
+		      const struct jn_vliw_opts *vo, const char *what)
 {
 	struct jn_vliw_pair *pr;
 	char err[400];
 
-	if (jn_vliw_pair_open(obj, NULL, maps, vo, NULL, &pr, err, sizeof(err)))
+	if (jn_vliw_pair_open(obj, prog, maps, vo, NULL, &pr, err, sizeof(err)))
 		fail_msg("%s: %s", what, err);
 	uint64_t n = run_all(pr, what);
 	assert_true(n > 0);
@@ -118,7 +118,7 @@ static void check_one(const char *obj, const char *maps, const struct jn_vliw_op
 
 /* All passes, then each pass off (4 lanes); with extra, also 1 and 8 lanes
  * and no code motion. */
-static void check_object(const char *obj, const char *maps, bool extra)
+static void check_prog(const char *obj, const char *prog, const char *maps, bool extra)
 {
 	static const struct jn_vliw_opts more[] = {
 		{ .lanes = 1, .passes = JN_VLIW_ALL_PASSES },
@@ -131,15 +131,30 @@ static void check_object(const char *obj, const char *maps, bool extra)
 		struct jn_vliw_opts vo = { .passes = JN_VLIW_ALL_PASSES };
 		if (off >= 0)
 			vo.passes &= ~(1u << off);
-		snprintf(what, sizeof(what), "%s (%s%s)", obj, off < 0 ? "all passes" : "no-",
+		snprintf(what, sizeof(what), "%s %s (%s%s)", obj, prog, off < 0 ? "all passes" : "no-",
 			 off < 0 ? "" : jn_vliw_pass_names[off]);
-		check_one(obj, maps, &vo, what);
+		check_one(obj, prog, maps, &vo, what);
 	}
 	for (size_t k = 0; extra && k < sizeof(more) / sizeof(more[0]); k++) {
-		snprintf(what, sizeof(what), "%s (%d lanes%s)", obj, more[k].lanes,
+		snprintf(what, sizeof(what), "%s %s (%d lanes%s)", obj, prog, more[k].lanes,
 			 more[k].no_motion ? ", no motion" : "");
-		check_one(obj, maps, &more[k], what);
+		check_one(obj, prog, maps, &more[k], what);
 	}
+}
+
+/* check_prog for every XDP program of the object; returns how many. */
+static size_t check_object(const char *obj, const char *maps, bool extra)
+{
+	struct jn_obj *o;
+	char err[400];
+	size_t n;
+
+	if (jn_obj_open(obj, &o, err, sizeof(err)))
+		fail_msg("%s", err);
+	for (n = 0; n < o->n_progs; n++)
+		check_prog(obj, o->progs[n].name, maps, extra);
+	jn_obj_close(o);
+	return n;
 }
 
 static void shipped_programs_equal_interpreter(void **state)
@@ -168,7 +183,7 @@ static void libxdp_objects_equal_interpreter(void **state)
 {
 	glob_t g;
 	char err[400];
-	size_t ran = 0;
+	size_t ran = 0, progs = 0;
 
 	(void)state;
 	if (glob("/usr/lib/x86_64-linux-gnu/bpf/*.o", 0, NULL, &g)) {
@@ -183,7 +198,7 @@ static void libxdp_objects_equal_interpreter(void **state)
 		if (rc)
 			fail_msg("%s: %s", g.gl_pathv[i], err);
 		jn_vliw_pair_close(pr);
-		check_object(g.gl_pathv[i], NULL, false);
+		progs += check_object(g.gl_pathv[i], NULL, false);
 		/* xdp-filter also with rules: tests/maps/xdpfilt_<kind>.maps.json */
 		const char *b = strrchr(g.gl_pathv[i], '/') + 1;
 		char maps[256];
@@ -200,6 +215,7 @@ static void libxdp_objects_equal_interpreter(void **state)
 	}
 	globfree(&g);
 	assert_true(ran >= 10);
+	assert_true(progs > ran);   /* the dispatcher's xdp_pass too */
 }
 
 /* Best of 5 compilations (the machine may be busy); the sanitizer build
