@@ -70,6 +70,17 @@ long jn_map_delete(struct jn_map *m, const void *key);
 long jn_map_push(struct jn_map *m, const void *value, uint64_t flags);  /* queue/stack */
 long jn_map_pop(struct jn_map *m, void *value);
 long jn_map_peek(struct jn_map *m, void *value);
+/* Ring buffer space, as the kernel's reservation counts it with no
+ * consumer (jitnic has none, and neither has BPF_PROG_TEST_RUN): a record
+ * of size bytes takes round_up(size + 8, 8) and fits while the producer
+ * position stays below max_entries.  jn_map_ringbuf_produce takes the
+ * space (0) or leaves it (-EAGAIN: full, or a record larger than the
+ * ring); jn_map_ringbuf_pos is the producer position (bpf_ringbuf_query's
+ * BPF_RB_PROD_POS, also BPF_RB_AVAIL_DATA with nothing consumed). */
+long jn_map_ringbuf_produce(struct jn_map *m, uint64_t size);
+uint64_t jn_map_ringbuf_pos(const struct jn_map *m);
+/* The record length of size bytes, and whether it fits after pos. */
+bool jn_map_ringbuf_fits(const struct jn_map *m, uint64_t pos, uint64_t size);
 /* devmap/devmap_hash/cpumap/xskmap: the redirect target stored at key
  * (ifindex, cpu or queue); -ENOENT if none. */
 int jn_map_redirect_target(struct jn_map *m, uint32_t key, uint32_t *target);

@@ -149,6 +149,7 @@ struct jn_map {
 		uint8_t *data;     /* cap * dlen: each node's prefix bits */
 	} lpm_trie;
 	uint32_t q_head, q_tail;   /* queue/stack ring */
+	uint64_t rb_prod;          /* ringbuf: bytes produced; nothing consumes them */
 };
 
 struct jn_map_ops {

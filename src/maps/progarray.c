@@ -142,6 +142,35 @@ static int ringbuf_check(const struct jn_map_spec *s, char *err, size_t errlen)
 	return 0;
 }
 
+static int ringbuf_init(struct jn_map *m)
+{
+	m->rb_prod = 0;
+	return 0;
+}
+
+/* kernel/bpf/ringbuf.c __bpf_ringbuf_reserve with consumer_pos 0: the new
+ * producer position may not pass the ring's mask. */
+bool jn_map_ringbuf_fits(const struct jn_map *m, uint64_t pos, uint64_t size)
+{
+	uint64_t len = (size + 8 + 7) & ~(uint64_t)7;
+
+	return size <= UINT32_MAX / 4 && len <= m->spec.max_entries &&
+	       pos + len <= (uint64_t)m->spec.max_entries - 1;
+}
+
+long jn_map_ringbuf_produce(struct jn_map *m, uint64_t size)
+{
+	if (m->spec.type != BPF_MAP_TYPE_RINGBUF || !jn_map_ringbuf_fits(m, m->rb_prod, size))
+		return -EAGAIN;
+	m->rb_prod += (size + 8 + 7) & ~(uint64_t)7;
+	return 0;
+}
+
+uint64_t jn_map_ringbuf_pos(const struct jn_map *m)
+{
+	return m->spec.type == BPF_MAP_TYPE_RINGBUF ? m->rb_prod : 0;
+}
+
 static long ringbuf_update(struct jn_map *m, const void *key, const void *value, uint64_t flags,
 			   uint32_t cpu)
 {
@@ -163,6 +192,7 @@ const struct jn_map_ops jn_map_ops_ringbuf = {
 	.readonly = true,
 	.sys_lookup_err = -JN_ENOTSUPP,
 	.check = ringbuf_check,
+	.init = ringbuf_init,
 	.nslots = no_slots,
 	.lookup = output_lookup,
 	.update = ringbuf_update,

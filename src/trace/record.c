@@ -500,10 +500,12 @@ int jn_tracer_new(struct jn_xdp *x, struct jn_tracer **out, char *err, size_t er
 	tr->maps = calloc(tr->nmaps + 1, sizeof(*tr->maps));
 	tr->lru = calloc(tr->nmaps + 1, sizeof(*tr->lru));
 	tr->updated = calloc(tr->nmaps + 1, sizeof(*tr->updated));
+	tr->rb_pos = malloc((tr->nmaps + 1) * sizeof(*tr->rb_pos));
+	tr->rb_taken = calloc(tr->nmaps + 1, sizeof(*tr->rb_taken));
 	tr->run = calloc(1, sizeof(*tr->run));
 	tr->b.cse_head = malloc(JN_TCSE_BUCKETS * sizeof(*tr->b.cse_head));
-	if (!tr->ops || !tr->prog_ops || !tr->maps || !tr->lru || !tr->updated || !tr->run ||
-	    !tr->b.cse_head)
+	if (!tr->ops || !tr->prog_ops || !tr->maps || !tr->lru || !tr->updated || !tr->rb_pos ||
+	    !tr->rb_taken || !tr->run || !tr->b.cse_head)
 		goto nomem;
 	for (uint32_t pc = 0; pc < tr->n; pc++)
 		tr->ops[pc] = (uint8_t)jn_isa_decode(&tr->insns[pc]);
@@ -539,6 +541,8 @@ void jn_tracer_free(struct jn_tracer *tr)
 	free(tr->maps);
 	free(tr->lru);
 	free(tr->updated);
+	free(tr->rb_pos);
+	free(tr->rb_taken);
 	free(tr->run);
 	free(tr->b.cse_head);
 	free(tr->b.cval);
@@ -585,6 +589,8 @@ static int record_start(struct jn_tracer *tr, const uint8_t *pkt, uint32_t len, 
 	memset(tr->run->stack, 0, sizeof(tr->run->stack));
 	jn_rec_mem_reset(tr);
 	memset(tr->updated, 0, tr->nmaps + 1);
+	memset(tr->rb_pos, 0xff, (tr->nmaps + 1) * sizeof(*tr->rb_pos));
+	memset(tr->rb_taken, 0, (tr->nmaps + 1) * sizeof(*tr->rb_taken));
 	memset(tr->R, 0, sizeof(tr->R));
 	tr->depth = tr->loops = 0;
 	tr->rb_used = 0;

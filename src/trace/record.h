@@ -85,6 +85,8 @@ struct jn_tracer {
 	int depth;
 	int loops;                 /* bpf_loop callbacks on the frame stack */
 	uint32_t rb_used;          /* ring buffer reservation bytes, as the helper counts them */
+	int32_t *rb_pos;           /* per ringbuf map: ref of its producer position query, or -1 */
+	uint64_t *rb_taken;        /* ... bytes this path's reservations and outputs took */
 	uint32_t stack_used;
 	int64_t data_off, end_off, meta_off;
 	bool grown;                /* adjust_tail grew the packet by a constant */
@@ -111,6 +113,9 @@ int jn_rec_spec(struct jn_tracer *tr, int32_t ref, uint64_t *val);
 int jn_rec_guard(struct jn_tracer *tr, int cond, int sz, int32_t a, int32_t b);
 int jn_rec_len_guard(struct jn_tracer *tr, int cond, int64_t k);   /* len cond k */
 int jn_rec_effect(struct jn_tracer *tr, uint8_t op, uint8_t sz, int32_t a, int32_t b, int64_t k);
+/* Does a record of size bytes fit in ringbuf map on this path (*fits)?
+ * Guarded either way (record_helpers.c); 0 or an abort code / -errno. */
+int jn_rec_ring_room(struct jn_tracer *tr, int map, uint64_t size, bool *fits);
 
 /* record_mem.c: loads and stores through a pointer register (value in/out). */
 int jn_rec_load(struct jn_tracer *tr, const struct sval *p, int64_t off, unsigned sz, struct sval *out);

@@ -657,6 +657,42 @@ static int rec_pop(struct jn_tracer *tr, int32_t id)
 	return 0;
 }
 
+/* bpf_ringbuf_output (map, data, size, flags): -EINVAL for bad flags,
+ * -EAGAIN when the ring is full (guarded: jn_rec_ring_room), else an
+ * effect that returns 0.  (The data pointer is checked only when the
+ * record is written: the verifier guarantees it.) */
+static int rec_output(struct jn_tracer *tr)
+{
+	const struct sval *mp = &tr->R[1];
+	const uint64_t wake = BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP;
+	uint32_t size;
+	uint64_t flags;
+	bool fits = false;
+	int c, rc, k;
+
+	if (mp->kind != SK_MAPPTR || jn_map_spec(tr->maps[mp->obj])->type != BPF_MAP_TYPE_RINGBUF)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: ringbuf_output map", tr->pc);
+	if (tr->R[4].kind != SK_SCALAR)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: argument 4 is a pointer", tr->pc);
+	if ((rc = spec_size(tr, 2, &size)) || (rc = jn_rec_spec(tr, tr->R[4].ref, &flags)))
+		return rc;
+	if (!(flags & ~wake) && (rc = jn_rec_ring_room(tr, mp->obj, size, &fits)))
+		return rc;
+	if (!fits) {
+		k = jn_tb_const(&tr->b, (uint64_t)(flags & ~wake ? -EINVAL : -EAGAIN));
+	} else {
+		if ((c = jn_rec_new_call(tr, BPF_FUNC_ringbuf_output)) < 0)
+			return c;
+		if ((rc = helper_args(tr, c, "MPVV", false)) || (rc = emit_call(tr, c, false)))
+			return rc;
+		k = jn_tb_const(&tr->b, 0);
+	}
+	if (k < 0)
+		return k;
+	tr->R[0] = scalar(k);
+	return 0;
+}
+
 int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 {
 	static const struct { int32_t id; const char *shape; bool pre; } known[] = {
@@ -665,7 +701,7 @@ int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 		{BPF_FUNC_redirect_map, "MVV", true},
 		{BPF_FUNC_map_update_elem, "MKWV", false}, {BPF_FUNC_map_delete_elem, "MK", false},
 		{BPF_FUNC_perf_event_output, "CMVPV", false}, {BPF_FUNC_get_prandom_u32, "", false},
-		{BPF_FUNC_trace_printk, "PVVVV", false}, {BPF_FUNC_ringbuf_output, "MPVV", false},
+		{BPF_FUNC_trace_printk, "PVVVV", false},
 		{BPF_FUNC_map_push_elem, "MWV", false},
 	};
 	int c, rc;
@@ -680,6 +716,8 @@ int jn_rec_helper(struct jn_tracer *tr, int32_t id)
 		return rec_tail_call(tr);
 	if (id == BPF_FUNC_map_peek_elem || id == BPF_FUNC_map_pop_elem)
 		return rec_pop(tr, id);
+	if (id == BPF_FUNC_ringbuf_output)
+		return rec_output(tr);
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		if (known[i].id != id)
 			continue;

@@ -349,6 +349,78 @@ static int rec_fib_lookup(struct jn_tracer *tr)
 }
 
 /* ---- ring buffer reservations ---- */
+
+/* Nothing consumes a ring (jn_map_ringbuf_produce), so whether a record
+ * fits depends on the producer position as the packet arrived -- a
+ * guard-phase bpf_ringbuf_query, once per ring and path -- plus what the
+ * path took before: fits iff pos <= max_entries - 1 - taken - len. */
+static int32_t ring_pos(struct jn_tracer *tr, int map)
+{
+	int32_t pos = tr->rb_pos[map], flag;
+	int c;
+
+	if (pos >= 0)
+		return pos;
+	if ((c = jn_rec_new_call(tr, BPF_FUNC_ringbuf_query)) < 0 ||
+	    (flag = jn_tb_const(&tr->b, BPF_RB_PROD_POS)) < 0)
+		return c < 0 ? c : flag;
+	tr->b.t->calls[c].kind[0] = JN_TA_MAP;
+	tr->b.t->calls[c].val[0] = map;
+	tr->b.t->calls[c].kind[1] = JN_TA_VAL;
+	tr->b.t->calls[c].val[1] = flag;
+	pos = jn_tb_emit(&tr->b, JN_TIR_CALL, 8, -1, -1, c, (int64_t)jn_map_ringbuf_pos(tr->maps[map]));
+	if (pos >= 0)
+		tr->rb_pos[map] = pos;
+	return pos;
+}
+
+int jn_rec_ring_room(struct jn_tracer *tr, int map, uint64_t size, bool *fits)
+{
+	struct jn_map *m = tr->maps[map];
+	uint64_t max = jn_map_spec(m)->max_entries, len = (size + 8 + 7) & ~(uint64_t)7;
+	uint64_t taken = tr->rb_taken[map];
+	int32_t pos, k;
+
+	if (size > UINT32_MAX / 4 || len > max || taken + len > max - 1) {
+		*fits = false;   /* on every packet of this path */
+		return 0;
+	}
+	if ((pos = ring_pos(tr, map)) < 0)
+		return pos;
+	*fits = jn_map_ringbuf_fits(m, tr->b.cval[pos] + taken, size);
+	if ((k = jn_tb_const(&tr->b, max - 1 - taken - len)) < 0)
+		return k;
+	if (*fits)
+		tr->rb_taken[map] += len;
+	return jn_rec_guard(tr, *fits ? JN_TC_LE : JN_TC_GT, 8, pos, k);
+}
+
+/* bpf_ringbuf_query (map, flags): the producer position (also the
+ * available data: nothing consumes) as the packet arrived plus what the
+ * path took; the size; 0 for the consumer position and unknown flags. */
+static int rec_ring_query(struct jn_tracer *tr)
+{
+	const struct sval *mp = &tr->R[1];
+	uint64_t flags;
+	int32_t pos, k;
+	int rc;
+
+	if (mp->kind != SK_MAPPTR || jn_map_spec(tr->maps[mp->obj])->type != BPF_MAP_TYPE_RINGBUF)
+		return jn_rec_abort(tr, JN_TRERR_PTR_ARG, "pc %u: ringbuf_query map", tr->pc);
+	if ((rc = spec_reg(tr, 2, &flags)))
+		return rc;
+	if (flags == BPF_RB_RING_SIZE)
+		return set_r0_const(tr, jn_map_spec(tr->maps[mp->obj])->max_entries);
+	if (flags != BPF_RB_AVAIL_DATA && flags != BPF_RB_PROD_POS)
+		return set_r0_const(tr, 0);
+	if ((pos = ring_pos(tr, mp->obj)) < 0 || (k = jn_tb_const(&tr->b, tr->rb_taken[mp->obj])) < 0)
+		return pos < 0 ? pos : k;
+	if ((pos = alu(tr, JN_OP_ADD64_X, pos, k)) < 0)
+		return pos;
+	tr->R[0] = jn_rec_scalar(pos);
+	return 0;
+}
+
 static int rec_reserve(struct jn_tracer *tr)
 {
 	const struct sval *mp = &tr->R[1];
@@ -364,6 +436,11 @@ static int rec_reserve(struct jn_tracer *tr)
 	need = 16 + ((size + 7) & ~(uint64_t)7);
 	if (flags || size > JN_XDP_SCRATCH_SZ || tr->rb_used + need > JN_XDP_SCRATCH_SZ)
 		return set_r0_const(tr, 0);   /* the helper fails on every packet of this path */
+	bool fits;
+	if ((rc = jn_rec_ring_room(tr, mp->obj, size, &fits)))
+		return rc;
+	if (!fits)
+		return set_r0_const(tr, 0);   /* the ring is full */
 	if (size > REC_MAX_RESERVE)
 		return jn_rec_abort(tr, JN_TRERR_NYI_HELPER, "pc %u: ringbuf_reserve of %llu bytes", tr->pc,
 				    (unsigned long long)size);
@@ -530,6 +607,7 @@ int jn_rec_other_helper(struct jn_tracer *tr, int32_t id)
 	case BPF_FUNC_fib_lookup: return rec_fib_lookup(tr);
 	case BPF_FUNC_ringbuf_reserve: return rec_reserve(tr);
 	case BPF_FUNC_ringbuf_submit: case BPF_FUNC_ringbuf_discard: return rec_release(tr, id);
+	case BPF_FUNC_ringbuf_query: return rec_ring_query(tr);
 	case BPF_FUNC_spin_lock: case BPF_FUNC_spin_unlock: return rec_spin_lock(tr);
 	case BPF_FUNC_get_smp_processor_id: case BPF_FUNC_get_numa_node_id: return set_r0_const(tr, 0);
 	case BPF_FUNC_xdp_adjust_meta: return rec_adjust_meta(tr);

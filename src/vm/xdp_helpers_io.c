@@ -120,6 +120,9 @@ HELPER(perf_event_output)
 	return 0;
 }
 
+/* The ring fills as the kernel's does with nothing consuming it
+ * (jn_map_ringbuf_produce): a full ring fails output with -EAGAIN and
+ * reserve with NULL. */
 HELPER(ringbuf_output)
 {
 	struct jn_map *m = jn_xdp_map_arg(run, a1);
@@ -127,8 +130,28 @@ HELPER(ringbuf_output)
 
 	if (!data)
 		return 0;
+	if (a4 & ~(uint64_t)(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP))
+		return (uint64_t)-EINVAL;
+	if (jn_map_ringbuf_produce(m, a3))
+		return (uint64_t)-EAGAIN;
 	record(X(run), "ringbuf", m, data, a3, NULL, 0);
 	return 0;
+}
+
+HELPER(ringbuf_query)
+{
+	struct jn_map *m = jn_xdp_map_arg(run, a1);
+
+	if (!m)
+		return 0;
+	switch (a2) {
+	case BPF_RB_AVAIL_DATA: case BPF_RB_PROD_POS:   /* nothing consumed */
+		return jn_map_ringbuf_pos(m);
+	case BPF_RB_RING_SIZE:
+		return jn_map_spec(m)->max_entries;
+	default:   /* BPF_RB_CONS_POS and unknown flags */
+		return 0;
+	}
 }
 
 /* Reservations: [u64 size][u64 map][data...] in the per-packet scratch area. */
@@ -138,7 +161,8 @@ HELPER(ringbuf_reserve)
 	struct jn_map *m = jn_xdp_map_arg(run, a1);
 	size_t need = 16 + ((a2 + 7) & ~(uint64_t)7);
 
-	if (!m || a3 || a2 > JN_XDP_SCRATCH || x->scratch_used + need > JN_XDP_SCRATCH)
+	if (!m || a3 || a2 > JN_XDP_SCRATCH || x->scratch_used + need > JN_XDP_SCRATCH ||
+	    jn_map_ringbuf_produce(m, a2))
 		return 0;
 	uint64_t *hdr = (uint64_t *)(x->scratch + x->scratch_used);
 	hdr[0] = a2;

@@ -41,7 +41,7 @@ struct jn_xdp {
 /* Helpers that talk to the outside (xdp_helpers_io.c): logs, event
  * outputs, the routing table, MTUs. */
 #define JN_XDP_IO_HELPERS(_) _(trace_printk) _(perf_event_output) _(ringbuf_output) \
-	_(ringbuf_reserve) _(ringbuf_submit) _(ringbuf_discard) _(fib_lookup) _(check_mtu)
+	_(ringbuf_reserve) _(ringbuf_submit) _(ringbuf_discard) _(ringbuf_query) _(fib_lookup) _(check_mtu)
 #define DECL_(name) uint64_t jn_xdp_h_##name(struct jn_vm_run *run, uint64_t a1, uint64_t a2, \
 					     uint64_t a3, uint64_t a4, uint64_t a5);
 JN_XDP_IO_HELPERS(DECL_)

@@ -63,9 +63,10 @@ for c in $CAPS; do
 done
 
 # helpers the recorder expresses, against the kernel (bpf_loop, queue and stack
-# pushes, pops and peeks, spin locks, tail calls from subprograms; fib_lookup's routes and the
-# interfaces' MTUs are not the kernel's, the kernel's ring buffer fills up)
-for prog in h_loop h_queue h_pop h_subtail h_subtail_call; do
+# pushes, pops and peeks, spin locks, tail calls from subprograms, ring buffer
+# records until the ring is full and its fill level; fib_lookup's routes and the
+# interfaces' MTUs are not the kernel's)
+for prog in h_loop h_queue h_pop h_subtail h_subtail_call h_ringbuf h_ringq; do
 	for c in $P/tcpreplay_test.pcap "$T/internet.pcap"; do
 		check build/tests/objs/trace_helpers.o tests/maps/trace_helpers.maps.json "$c" --prog $prog --engine all --cache 2
 	done

@@ -4,7 +4,8 @@
  * on the packet's length and on an mtu_len argument, bpf_fib_lookup over
  * IPv4 and IPv6 routes of several prefix lengths, queue and stack pushes,
  * queue and stack pops and peeks, a spin lock, ring buffer reservations submitted or discarded and
- * ringbuf_output, a tail call from a bpf-to-bpf subprogram. */
+ * ringbuf_output until the ring is full, its fill level read back, a tail
+ * call from a bpf-to-bpf subprogram. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -196,6 +197,27 @@ int h_ringbuf(struct xdp_md *ctx)
 	out[1] = p[15];
 	bpf_ringbuf_output(&rb, out, sizeof(out), 0);
 	return XDP_PASS;
+}
+
+/* the ring's fill level read back: ringbuf_output of 8 + 8 * (p[0] & 3)
+ * bytes until the ring (4096 bytes, nothing consumes it) is full, and
+ * the verdict from bpf_ringbuf_query and output's result */
+SEC("xdp")
+int h_ringq(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 *p = data;
+	__u64 out[4] = { 1, 2, 3, 4 };
+	__u64 avail;
+	long r;
+
+	if ((void *)(p + 16) > end)
+		return XDP_PASS;
+	r = bpf_ringbuf_output(&rb, out, 8 + 8 * (p[0] & 3), 0);
+	avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+	if (r)
+		return XDP_DROP;
+	return avail > 2048 ? XDP_TX : XDP_PASS;
 }
 
 /* a tail call from a subprogram: the target's return comes back to the

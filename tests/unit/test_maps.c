@@ -683,6 +683,18 @@ static void test_prog_array_and_output_maps(void **state)
 	assert_int_equal(jn_map_sys_lookup(m, NULL, &p), -JN_MAP_ENOTSUPP);
 	assert_int_equal(jn_map_sys_next_key(m, NULL, &p), -JN_MAP_ENOTSUPP);
 	assert_int_equal(jn_map_check_ptr(m, 4096, 1, false), -EFAULT);
+	/* no consumer: 12-byte records take 24 bytes while the producer stays
+	 * below 4095 (the kernel's mask): 170 fit, the 171st does not */
+	for (int i = 0; i < 170; i++)
+		assert_int_equal(jn_map_ringbuf_produce(m, 12), 0);
+	assert_int_equal(jn_map_ringbuf_pos(m), 170 * 24);
+	assert_int_equal(jn_map_ringbuf_produce(m, 12), -EAGAIN);
+	assert_int_equal(jn_map_ringbuf_produce(m, 0), 0);          /* 8 bytes still fit: 4088 */
+	assert_int_equal(jn_map_ringbuf_produce(m, 0), -EAGAIN);
+	assert_int_equal(jn_map_ringbuf_pos(m), 4088);
+	assert_int_equal(jn_map_reset(m, err, sizeof(err)), 0);
+	assert_int_equal(jn_map_ringbuf_pos(m), 0);
+	assert_int_equal(jn_map_ringbuf_produce(m, 4096), -EAGAIN);  /* larger than the ring */
 	jn_map_free(m);
 }
 

@@ -359,6 +359,30 @@ static void test_ringbuf_reservations_are_effects(void **state)
 	same_output(HOBJ, "h_ringbuf", HMAPS, true, &traffic);
 }
 
+/* Nothing consumes the ring (4096 bytes): reservations and outputs fit
+ * while the producer position as the packet arrived is low enough -- a
+ * guard on a guard-phase bpf_ringbuf_query -- and fail after; the fill
+ * level the program reads back is that position plus what the path took.
+ * 1500 packets fill the ring many times over. */
+static void test_ringbuf_fill_level_is_guarded(void **state)
+{
+	uint8_t pkt[60] = {0};
+	char *cond;
+	(void)state;
+
+	expect_traced_in(HOBJ, HMAPS, "h_ringq", traffic.n / 2);
+	same_output(HOBJ, "h_ringq", HMAPS, true, &traffic);
+	/* an empty ring: a 24-byte record (8 + 8 bytes of data, rounded) fits
+	 * from any position up to 4095 - 24 = 0xfe7 */
+	pkt[0] = 1;
+	cond = cond_of("h_ringq", pkt, sizeof(pkt));
+	assert_non_null(strstr(cond, "ringbuf_query(rb, 3) <= 0xfe7"));
+	free(cond);
+	cond = cond_of("h_ringbuf", pkt, sizeof(pkt));
+	assert_non_null(strstr(cond, "ringbuf_query(rb, 3) <= 0xfcf"));   /* 24 + 24 bytes */
+	free(cond);
+}
+
 static void test_tail_call_from_a_subprogram_returns_to_its_caller(void **state)
 {
 	(void)state;
@@ -528,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_queue_stack_pushes_and_spin_locks),
 		cmocka_unit_test(test_queue_pops_and_stack_peeks),
 		cmocka_unit_test(test_ringbuf_reservations_are_effects),
+		cmocka_unit_test(test_ringbuf_fill_level_is_guarded),
 		cmocka_unit_test(test_tail_call_from_a_subprogram_returns_to_its_caller),
 		cmocka_unit_test(test_calls_after_a_subprograms_tail_call),
 		cmocka_unit_test(test_every_helper_of_the_helpers_object),
