@@ -13,7 +13,11 @@
  * executor (refused: WRONG).  A trace the lowering
  * refuses runs on the executor and is counted by reason.
  * Compiled forms are kept by path hash (a re-recorded path reuses them),
- * checked against the trace's size; an index finds them.
+ * checked against the trace's size; an index finds them.  A trace through
+ * a tail call is compiled against the prog_array slots it reads (the core
+ * cannot read them; jn_trace_ebpf_slots): before each try those slots are
+ * compared with what was compiled in, on the host (the driver's part, no
+ * core cycles), and the trace is lowered again if one changed.
  * Assumes: one jn_xdp, the one the NIC model runs on.
  */
 #include <errno.h>
@@ -32,6 +36,8 @@ struct ventry {
 	int reason;                 /* JN_TVLIW_* (NONE: compiled) */
 	struct jn_vliw_prog *prog;
 	struct jn_vliw_sim *sim;
+	struct jn_trace_slot *slots;   /* the prog_array slots compiled in (tail calls) */
+	size_t nslots;
 };
 
 struct jn_nic_vliw {
@@ -72,6 +78,14 @@ const char *jn_trace_vliw_refusal_msg(int r)
 	return r >= 0 && r < JN_TVLIW__COUNT ? refusal_msgs[r] : "?";
 }
 
+/* What an entry holds, freed (the entry itself stays). */
+static void drop(struct ventry *e)
+{
+	jn_vliw_sim_free(e->sim);
+	jn_vliw_free(e->prog);
+	free(e->slots);
+}
+
 int jn_nic_vliw_new(struct jn_xdp *x, const struct jn_nic_vliw_opts *o, struct jn_nic_vliw **out,
 		    char *err, size_t errlen)
 {
@@ -106,10 +120,8 @@ void jn_nic_vliw_free(struct jn_nic_vliw *v)
 {
 	if (!v)
 		return;
-	for (size_t i = 0; i < v->ne; i++) {
-		jn_vliw_sim_free(v->e[i].sim);
-		jn_vliw_free(v->e[i].prog);
-	}
+	for (size_t i = 0; i < v->ne; i++)
+		drop(&v->e[i]);
 	free(v->e);
 	free(v->index);
 	free(v->cyc);
@@ -127,8 +139,12 @@ static int build(struct jn_nic_vliw *v, const struct jn_trace *t, struct ventry 
 	char err[200];
 	int rc = jn_trace_to_ebpf(t, &code, &n, err, sizeof(err));
 
-	if (rc < 0)
+	if (!rc && (rc = jn_trace_ebpf_slots(t, &e->slots, &e->nslots)))
+		free(code);
+	if (rc < 0) {
+		e->n = 0;   /* built again next time */
 		return rc;
+	}
 	if (!rc && jn_vliw_compile(code, n, &v->vo, &e->prog, err, sizeof(err)))
 		rc = JN_TVLIW_COMPILE;
 	if (!rc && jn_vliw_sim_new(e->prog, v->x, &v->so, &e->sim, err, sizeof(err)))
@@ -197,10 +213,11 @@ static int entry(struct jn_nic_vliw *v, const struct jn_trace *t, struct ventry 
 	if (v->icap && v->index[i]) {
 		e = &v->e[v->index[i] - 1];
 		*out = e;
-		if (e->n == t->n)
+		if (e->n == t->n && (e->reason || jn_trace_ebpf_slots_hold(t, e->slots, e->nslots)))
 			return 0;
-		jn_vliw_sim_free(e->sim);
-		jn_vliw_free(e->prog);
+		if (e->n == t->n)   /* compiled against slots that changed since */
+			v->st.traces--;
+		drop(e);
 		*e = (struct ventry){ .hash = t->hash, .n = t->n };
 		return build(v, t, e);
 	}

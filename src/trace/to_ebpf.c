@@ -76,6 +76,7 @@ struct lw {
 	uint32_t *first2;          /* order(): first phase-2 reader (IR index + 1) */
 	int32_t *ga;               /* per guard: compare this ref with gimm instead (-1: as is) */
 	int64_t *gimm;
+	int32_t *gprog;            /* per guard on a tail call's target: the prog ref (-1: none) */
 	int16_t *keyat;            /* per lookup: its own key area (0: the shared one) */
 	uint8_t *keyst;            /* per lookup: the key is stored early (a KEYST entry) */
 	uint8_t *used1;            /* order(): read in phase 1 */
@@ -428,6 +429,74 @@ static const int jumps[JN_TC__COUNT][2] = {
 	[JN_TC_SET] = {JN_OP_JSET_K, JN_OP_JSET32_K}, [JN_TC_NSET] = {-1, -1},
 };
 
+/* ---- tail calls ----
+ * The core cannot read a prog_array, so a guard on a tail call's target
+ * (prog(map, idx) cond K) is compiled against the slots as they are when
+ * the trace is lowered: the slots where it fails and whether it fails for
+ * an index past the last slot (the target is then -1, as for an empty
+ * slot) become tests of the index alone (a u32, as the helper reads it).
+ * jn_trace_ebpf_slots lists the slots read; the NIC lowers the trace again
+ * when one of them changes. */
+
+/* The program a tail call through slot idx of map runs (-1: none), as
+ * the helper and the executor find it. */
+static uint64_t slot_prog(const struct jn_trace *t, int64_t map, uint32_t idx)
+{
+	uint32_t prog;
+
+	return jn_map_prog_at(t->maps[map], idx, &prog) == 0 && jn_xdp_prog_vm(t->x, prog) ? prog
+												: (uint64_t)-1;
+}
+
+/* The guard's outcome for target v (its operands in the guard's order). */
+static bool prog_holds(const struct jn_trace *t, const struct jn_tins *g, int32_t pr, uint64_t v)
+{
+	bool left = g->a == pr;
+	uint64_t k = (uint64_t)t->ir[left ? g->b : g->a].k;
+
+	return jn_trace_cmp((int)g->k, g->sz, left ? v : k, left ? k : v);
+}
+
+static int emit_prog_guard(struct lw *w, uint32_t pos, uint32_t i)
+{
+	const struct jn_trace *t = w->t;
+	const struct jn_tins *g = &t->ir[i], *pr = &t->ir[w->gprog[i]];
+	uint32_t nslot = jn_map_spec(t->maps[pr->k])->max_entries;
+	uint64_t fail = 0, ok;
+	int r, tmp, sh, rc = 0;
+
+	if (is_const(w, pr->a)) {   /* known now */
+		expire(w, pos);
+		return prog_holds(t, g, w->gprog[i], slot_prog(t, pr->k, (uint32_t)t->ir[pr->a].k)) ? 0 :
+		       jump_miss(w, JN_OP_JA, 0, 0, 0);
+	}
+	for (uint32_t s = 0; s < nslot; s++)   /* nslot <= 64 (check_prog) */
+		fail |= (uint64_t)!prog_holds(t, g, w->gprog[i], slot_prog(t, pr->k, s)) << s;
+	ok = ~fail & (nslot < 64 ? (1ULL << nslot) - 1 : ~0ULL);
+	if ((r = get(w, pr->a, 0)) < 0)
+		return -1;
+	if (prog_holds(t, g, w->gprog[i], (uint64_t)-1)) {   /* past the end holds: no failing slot */
+		for (uint32_t s = 0; s < nslot && !rc; s++)
+			if (fail >> s & 1)
+				rc = jump_miss(w, JN_OP_JEQ32_K, r, 0, (int32_t)s);
+	} else if (!ok) {
+		rc = jump_miss(w, JN_OP_JA, 0, 0, 0);
+	} else if (!(ok & (ok - 1))) {   /* one slot holds */
+		rc = jump_miss(w, JN_OP_JNE32_K, r, 0, __builtin_ctzll(ok));
+	} else {   /* idx <= the last slot that holds, and bit idx of ok set */
+		if ((tmp = scratch(w, 0)) < 0 || (sh = scratch(w, 0)) < 0)
+			return -1;
+		rc = jump_miss(w, JN_OP_JGT32_K, r, 0, 63 - __builtin_clzll(ok));
+		rc = rc ? rc : put(w, JN_OP_MOV32_X, sh, r, 0, 0);
+		rc = rc ? rc : put_const(w, tmp, ok);
+		rc = rc ? rc : put(w, JN_OP_RSH64_X, tmp, sh, 0, 0);
+		rc = rc ? rc : put(w, JN_OP_AND64_K, tmp, 0, 0, 1);
+		rc = rc ? rc : jump_miss(w, JN_OP_JEQ_K, tmp, 0, 0);
+	}
+	expire(w, pos);
+	return rc;
+}
+
 /* if !(a cond b) goto miss */
 static int emit_guard(struct lw *w, uint32_t pos, uint32_t i)
 {
@@ -439,6 +508,8 @@ static int emit_guard(struct lw *w, uint32_t pos, uint32_t i)
 
 	if (in->k < 0 || in->k >= JN_TC__COUNT)
 		return refuse(w, JN_TVLIW_OP, "ir %u: guard condition %lld", i, (long long)in->k);
+	if (w->gprog[i] >= 0)
+		return emit_prog_guard(w, pos, i);
 	if (fixed_lookup(w->t, in->a) && is_const(w, in->b) && !w->t->ir[in->b].k &&
 	    (in->k == JN_TC_NE || in->k == JN_TC_EQ)) {   /* never null */
 		expire(w, pos);
@@ -483,6 +554,25 @@ static int emit_load(struct lw *w, uint32_t pos, uint32_t i)
 	if ((d = alloc(w, i, pow2 ? 0 : 1u << base)) < 0)
 		return -1;
 	rc = load_n(w, d, base, (int32_t)in->k, in->op == JN_TIR_CTXF ? 4 : in->sz);
+	return rc ? rc : done(w, i, d);
+}
+
+/* Bytes a guard-phase helper call left on the stack (a queue or stack
+ * peek's value): the call wrote them at r10 + (k - TOP), above the
+ * scratch (memlo counts them). */
+static int emit_out(struct lw *w, uint32_t pos, uint32_t i)
+{
+	const struct jn_tins *in = &w->t->ir[i];
+	int64_t rel = in->k - TOP;
+	int d, rc;
+
+	if (in->sz < 1 || in->sz > 8 || rel < -JN_ISA_STACK || rel + in->sz > 0)
+		return refuse(w, JN_TVLIW_STACK, "ir %u: %u bytes at stack offset %lld", i, in->sz,
+			      (long long)in->k);
+	expire(w, pos);
+	if ((d = alloc(w, i, 0)) < 0)
+		return -1;
+	rc = load_n(w, d, 10, (int32_t)rel, in->sz);
 	return rc ? rc : done(w, i, d);
 }
 
@@ -725,8 +815,8 @@ static void uses(struct lw *w, int32_t e, uint32_t p, use_fn *f)
 	case JN_TIR_ALU: f(w, in->a, p); f(w, in->b, p); break;
 	case JN_TIR_MLOAD: case JN_TIR_RET: f(w, in->a, p); break;
 	case JN_TIR_GUARD:
-		if (w->ga[e] >= 0) {
-			f(w, w->ga[e], p);
+		if (w->ga[e] >= 0 || w->gprog[e] >= 0) {
+			f(w, w->ga[e] >= 0 ? w->ga[e] : t->ir[w->gprog[e]].a, p);
 			break;
 		}
 		/* fall through */
@@ -805,7 +895,10 @@ static bool hoistable(const struct lw *w, const uint8_t *h, uint32_t i)
 	case JN_TIR_ALU: return OK(in->a) && OK(in->b);
 	case JN_TIR_LOOKUP: return fixed_lookup(w->t, (int32_t)i);
 	case JN_TIR_MLOAD: return fixed_lookup(w->t, in->a) && OK(in->a);
-	case JN_TIR_GUARD: return !w->lru && OK(in->a) && OK(in->b);
+	case JN_TIR_GUARD:
+		if (w->gprog[i] >= 0)
+			return !w->lru && OK(w->t->ir[w->gprog[i]].a);
+		return !w->lru && OK(in->a) && OK(in->b);
 	default: return false;
 	}
 #undef OK
@@ -928,6 +1021,42 @@ static void swapped_guard(struct lw *w, uint32_t i)
 	w->ga[i] = al->a;
 }
 
+/* A tail call's target (PROG) is lowered only as the operand of guards
+ * against a constant; an index that is not a constant may be any slot (64
+ * at most). */
+static int check_prog(struct lw *w, uint32_t i)
+{
+	const struct jn_tins *in = &w->t->ir[i];
+	const struct jn_map_spec *sp;
+
+	if (!w->t->maps || !w->t->x || in->k < 0 || (size_t)in->k >= jn_xdp_nmaps(w->t->x) ||
+	    (sp = jn_map_spec(w->t->maps[in->k]))->type != BPF_MAP_TYPE_PROG_ARRAY)
+		return refuse(w, JN_TVLIW_PROG, "ir %u: map %lld is no prog_array of the trace's", i,
+			      (long long)in->k);
+	if (!is_const(w, in->a) && sp->max_entries > 64)
+		return refuse(w, JN_TVLIW_PROG, "ir %u: index from the packet into prog_array %s of %u slots "
+			      "(64 at most)", i, sp->name, sp->max_entries);
+	return 0;
+}
+
+/* Guard i compares a tail call's target with a constant: note it. */
+static bool prog_guard(struct lw *w, uint32_t i)
+{
+	const struct jn_tins *g = &w->t->ir[i];
+
+	if (w->t->ir[g->a].op == JN_TIR_PROG && is_const(w, g->b))
+		w->gprog[i] = g->a;
+	else if (w->t->ir[g->b].op == JN_TIR_PROG && is_const(w, g->a))
+		w->gprog[i] = g->b;
+	return w->gprog[i] >= 0;
+}
+
+static void prog_read(struct lw *w, int32_t v, uint32_t p)
+{
+	if (v >= 0 && (uint32_t)v < w->t->n && w->t->ir[v].op == JN_TIR_PROG)
+		refuse(w, JN_TVLIW_PROG, "ir %u reads the target of tail call %d", p, v);
+}
+
 /* What to emit, in order; the length interval; refusals found by looking. */
 static int plan(struct lw *w, uint8_t *skip)
 {
@@ -940,17 +1069,23 @@ static int plan(struct lw *w, uint8_t *skip)
 		const struct jn_tins *in = &t->ir[i];
 		if (in->op >= JN_TIR__COUNT)
 			return refuse(w, JN_TVLIW_OP, "ir %u: op %u", i, in->op);
-		if (in->op == JN_TIR_PROG)
-			return refuse(w, JN_TVLIW_PROG, "ir %u: prog_array map %lld", i, (long long)in->k);
+		if (in->op == JN_TIR_PROG && check_prog(w, i))
+			return -1;
 		if (in->op == JN_TIR_GUARD && phase2(in))
 			return refuse(w, JN_TVLIW_POST_GUARD, "ir %u", i);
 		if (in->op == JN_TIR_LEN && phase2(in))
 			return refuse(w, JN_TVLIW_OP, "ir %u: length after an effect", i);
-		skip[i] = in->op == JN_TIR_KINT || (in->op == JN_TIR_GUARD && jn_tlen_bound(t, in, &w->lo, &w->hi));
-		if (in->op == JN_TIR_GUARD && !skip[i])
+		skip[i] = in->op == JN_TIR_KINT || in->op == JN_TIR_PROG ||
+			  (in->op == JN_TIR_GUARD && jn_tlen_bound(t, in, &w->lo, &w->hi));
+		if (in->op == JN_TIR_GUARD && !skip[i] && !prog_guard(w, i))
 			swapped_guard(w, i);
 		nret += in->op == JN_TIR_RET;
 	}
+	for (uint32_t i = 0; i < t->n && !w->reason; i++)   /* targets read by guards alone */
+		if (!skip[i] && (t->ir[i].op != JN_TIR_GUARD || w->gprog[i] < 0))
+			uses(w, (int32_t)i, i, prog_read);
+	if (w->reason)
+		return -1;
 	if (nret != 1 || t->ir[t->n - 1].op != JN_TIR_RET)
 		return refuse(w, JN_TVLIW_OP, "%u returns, not one at the end", nret);
 	const struct jn_tins *ret = &t->ir[t->n - 1];
@@ -989,6 +1124,9 @@ static int liveness(struct lw *w)
 	for (uint32_t k = 0; k < t->nmems; k++)
 		if (t->mems[k].off - TOP < w->memlo)
 			w->memlo = t->mems[k].off - TOP;
+	for (uint32_t i = 0; i < t->n; i++)   /* what a peek left, read back */
+		if (t->ir[i].op == JN_TIR_OUT && t->ir[i].k - TOP < w->memlo)
+			w->memlo = (int)(t->ir[i].k - TOP);
 	for (uint32_t c = 0; c < t->ncalls; c++)
 		for (int a = 0; a < 5; a++)
 			if (t->calls[c].kind[a] == JN_TA_STACK && t->calls[c].val[a] - TOP < w->memlo)
@@ -1079,6 +1217,7 @@ static int emit(struct lw *w, uint32_t p, int32_t e)
 	switch (in->op) {
 	case JN_TIR_LEN: return emit_len(w, p, (uint32_t)e);
 	case JN_TIR_PLOAD: case JN_TIR_CTXF: case JN_TIR_MLOAD: return emit_load(w, p, (uint32_t)e);
+	case JN_TIR_OUT: return emit_out(w, p, (uint32_t)e);
 	case JN_TIR_ALU: return emit_alu(w, p, (uint32_t)e);
 	case JN_TIR_LOOKUP: return emit_lookup(w, p, (uint32_t)e);
 	case JN_TIR_CALL: case JN_TIR_ECALL: return emit_call(w, p, (uint32_t)e);
@@ -1138,6 +1277,7 @@ int jn_trace_to_ebpf(const struct jn_trace *t, struct jn_insn **out, size_t *n, 
 	w.ord = calloc(2 * (size_t)t->n + 2, sizeof(*w.ord));
 	w.ga = malloc(t->n * sizeof(*w.ga));
 	w.gimm = calloc(t->n, sizeof(*w.gimm));
+	w.gprog = malloc(t->n * sizeof(*w.gprog));
 	w.keyat = calloc(t->n, sizeof(*w.keyat));
 	w.keyst = calloc(t->n, 1);
 	w.def = calloc(nv, sizeof(*w.def));
@@ -1145,11 +1285,12 @@ int jn_trace_to_ebpf(const struct jn_trace *t, struct jn_insn **out, size_t *n, 
 	w.callpre = calloc(2 * (size_t)t->n + 3, sizeof(*w.callpre));
 	w.reg = malloc(nv);
 	w.slot = calloc(nv, sizeof(*w.slot));
-	rc = w.ord && w.def && w.last && w.callpre && w.reg && w.slot && w.ga && w.gimm && w.keyat &&
-	     w.keyst ? 0 : -ENOMEM;
+	rc = w.ord && w.def && w.last && w.callpre && w.reg && w.slot && w.ga && w.gimm && w.gprog &&
+	     w.keyat && w.keyst ? 0 : -ENOMEM;
 	if (!rc) {
 		memset(w.reg, -1, nv);
 		memset(w.ga, -1, t->n * sizeof(*w.ga));
+		memset(w.gprog, -1, t->n * sizeof(*w.gprog));
 		for (int r = 0; r < NREG; r++)
 			w.rv[r] = FREE;
 		rc = lower_all(&w);
@@ -1165,6 +1306,7 @@ int jn_trace_to_ebpf(const struct jn_trace *t, struct jn_insn **out, size_t *n, 
 	free(w.used1);
 	free(w.ga);
 	free(w.gimm);
+	free(w.gprog);
 	free(w.keyat);
 	free(w.keyst);
 	if (w.reason || rc) {
@@ -1176,4 +1318,50 @@ int jn_trace_to_ebpf(const struct jn_trace *t, struct jn_insn **out, size_t *n, 
 	*out = w.code;
 	*n = w.n;
 	return 0;
+}
+
+int jn_trace_ebpf_slots(const struct jn_trace *t, struct jn_trace_slot **out, size_t *n)
+{
+	struct jn_trace_slot *s = NULL;
+	size_t ns = 0, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct jn_tins *in = &t->ir[i];
+		uint64_t lo, hi;
+		if (in->op != JN_TIR_PROG || !t->maps || !t->x || in->k < 0 ||
+		    (size_t)in->k >= jn_xdp_nmaps(t->x))
+			continue;
+		lo = t->ir[in->a].op == JN_TIR_KINT ? (uint32_t)t->ir[in->a].k : 0;
+		hi = t->ir[in->a].op == JN_TIR_KINT ? lo + 1 : jn_map_spec(t->maps[in->k])->max_entries;
+		for (uint64_t k = lo; k < hi; k++) {
+			bool dup = false;
+			for (size_t j = 0; j < ns && !dup; j++)
+				dup = s[j].map == (uint32_t)in->k && s[j].slot == k;
+			if (dup)
+				continue;
+			if (ns == cap) {
+				struct jn_trace_slot *g = realloc(s, (cap = cap ? 2 * cap : 8) * sizeof(*g));
+				if (!g) {
+					free(s);
+					return -ENOMEM;
+				}
+				s = g;
+			}
+			s[ns++] = (struct jn_trace_slot){ (uint32_t)in->k, (uint32_t)k,
+							  slot_prog(t, in->k, (uint32_t)k) };
+		}
+	}
+	*out = s;
+	*n = ns;
+	return 0;
+}
+
+bool jn_trace_ebpf_slots_hold(const struct jn_trace *t, const struct jn_trace_slot *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (slot_prog(t, s[i].map, s[i].slot) != s[i].prog)
+			return false;
+	return true;
 }

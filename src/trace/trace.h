@@ -225,7 +225,7 @@ int jn_nic_lru_curve(const uint64_t *paths, size_t n, uint32_t maxcap, uint64_t 
 #define JN_TRACE_VLIW_REFUSALS(TVDEF) \
 	TVDEF(NONE,       "lowered") \
 	TVDEF(OP,         "IR instruction the lowering does not know") \
-	TVDEF(PROG,       "tail call (the target program is an input)") \
+	TVDEF(PROG,       "tail call by a non-constant index into over 64 prog_array slots") \
 	TVDEF(PKT_RANGE,  "packet access outside the length the guards establish") \
 	TVDEF(STACK,      "helper reads stack outside the frame or over the lowering's scratch") \
 	TVDEF(REGS,       "more live values than registers") \
@@ -247,12 +247,24 @@ const char *jn_trace_vliw_refusal_msg(int r);
 /* One straight-line eBPF program for t (lddw map-index form, helpers by
  * id): the guards first, each failed one exiting with JN_TRACE_MISS_CODE,
  * then the effects in program order, then the return.  Run on the packet
- * and maps t was recorded for, it gives exactly jn_trace_run's result.
- * Returns 0 with *out (caller frees) and *n, a positive JN_TVLIW_* code
- * (err says where), or a negative errno. */
+ * and maps t was recorded for, it gives exactly jn_trace_run's result as
+ * long as the prog_array slots its tail calls read hold what they held
+ * when it was lowered (jn_trace_ebpf_slots: the core cannot read a
+ * prog_array, so the guards on a tail call's target are compiled against
+ * the slots' contents).  Returns 0 with *out (caller frees) and *n, a
+ * positive JN_TVLIW_* code (err says where), or a negative errno. */
 struct jn_insn;
 int jn_trace_to_ebpf(const struct jn_trace *t, struct jn_insn **out, size_t *n, char *err,
 		     size_t errlen);
+/* The prog_array slots jn_trace_to_ebpf compiles in for t (none without
+ * tail calls): map index, slot and the program a tail call through it
+ * runs now (-1: none); a constant index reads its slot, another every slot
+ * of the map.  *out malloc'd (caller frees; NULL when *n is 0); 0 or
+ * -ENOMEM.  jn_trace_ebpf_slots_hold: every slot still holds that program
+ * (else lower t again). */
+struct jn_trace_slot { uint32_t map, slot; uint64_t prog; };
+int jn_trace_ebpf_slots(const struct jn_trace *t, struct jn_trace_slot **out, size_t *n);
+bool jn_trace_ebpf_slots_hold(const struct jn_trace *t, const struct jn_trace_slot *s, size_t n);
 
 
 /* The NIC's traces on the VLIW core: jn_nic_opts.run = jn_nic_vliw_run,
