@@ -43,12 +43,32 @@ for h in tests/fuzz/fuzz_*.c; do
 			done
 			i=$((i + 1))
 		done ;;
+	fuzz_hxdp)  # seeds: one config byte (program, lanes or pass off) + generated packets as
+		# 2-byte little-endian words (length | clock step << 12) each followed by its bytes
+		make -s build/jitnic >/dev/null
+		i=0
+		for prof in internet malformed adversarial churn datacenter attack; do
+			build/jitnic gen --profile $prof --count 24 --seed $i --out $O/seed.pcap >/dev/null
+			off=24 k=0 end=$(wc -c <$O/seed.pcap)
+			while [ $off -lt $end ]; do
+				len=$(od -An -tu4 -j $((off + 8)) -N4 $O/seed.pcap | tr -d ' ')
+				w=$((len | (4 + k % 8) << 12))
+				printf "\\$(printf %03o $((w % 256)))\\$(printf %03o $((w / 256)))"
+				tail -c +$((off + 17)) $O/seed.pcap | head -c "$len"
+				off=$((off + 16 + len)) k=$((k + 1))
+			done >$O/seed.seq
+			for p in 0 1 2 3 4 5 6 7 8 9 10 11; do
+				c=$((p + 12 * ((p + 5 * i) % 19)))
+				{ printf "\\$(printf %03o $c)"; cat $O/seed.seq; } >"$corpus/seed_${prof}_$c"
+			done
+			i=$((i + 1))
+		done ;;
 	esac
 	echo "=== $name (${T}s)"
 	extra=""
-	# fuzz_nic's corpus holds many features per input: entropic scheduling
-	# spends most of the time on bookkeeping there (3x fewer executions)
-	[ $name = fuzz_nic ] && extra=-entropic=0
+	# fuzz_nic's and fuzz_hxdp's corpora hold many features per input: entropic
+	# scheduling spends most of the time on bookkeeping there (3x, 9x fewer executions)
+	case $name in fuzz_nic|fuzz_hxdp) extra=-entropic=0 ;; esac
 	if $O/$name $extra -max_total_time="$T" -rss_limit_mb=2048 -print_final_stats=1 "$corpus" >$O/$name.log 2>&1; then
 		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' $O/$name.log | grep -o '[0-9]*$')
 		summary="$summary\n$name: $runs executions, no crash"
