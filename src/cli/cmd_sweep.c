@@ -1,8 +1,10 @@
 /* cmd_sweep.c - `jitnic sweep prog.o traffic.pcap`: hit rate of the trace
- * cache for every size 1..N and every policy.  The path of every packet is
- * recorded once (jn_nic_future); LRU for all sizes comes from one pass
- * (stack distances), the other policies from the cache simulation, which
- * gives exactly the NIC model's hit counts.  --plot draws the curves with
+ * cache for every size 1..N and every policy.  The path of every packet,
+ * and when map changes make a path's trace invalid or valid, are recorded
+ * once (jn_nic_future_record); the cache simulation over them, with the
+ * same admission and install delay, gives exactly `jitnic nic`'s hit
+ * counts (LRU for all sizes in one pass by stack distances when nothing
+ * is invalidated, admitted late or delayed).  --plot draws the curves with
  * gnuplot (PNG and SVG). */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +18,7 @@
 
 struct sweep_cfg {
 	const char *prog, *maps, *plot;
-	long max;
+	long max, admit, admit_window, install_delay;
 	uint64_t seed;
 	bool json;
 };
@@ -25,7 +27,10 @@ static const struct jn_opt sweep_opts[] = {
 	JN_OPT(struct sweep_cfg, max, "max", JN_OPT_INT, "N", "largest cache size (default: distinct paths, at most 64)"),
 	JN_OPT(struct sweep_cfg, prog, "prog", JN_OPT_STR, "NAME", "program to run (function or section name)"),
 	JN_OPT(struct sweep_cfg, maps, "maps", JN_OPT_STR, "FILE", "fill maps from FILE (docs/maps-file.md)"),
-	JN_OPT(struct sweep_cfg, seed, "seed", JN_OPT_U64, "N", "seed of the random policy"),
+	JN_OPT(struct sweep_cfg, admit, "admit", JN_OPT_INT, "K", "install a path only when seen K times in the admission window (as jitnic nic)"),
+	JN_OPT(struct sweep_cfg, admit_window, "admit-window", JN_OPT_INT, "N", "admission window in packets (default 1024)"),
+	JN_OPT(struct sweep_cfg, install_delay, "install-delay", JN_OPT_INT, "N", "packets before an installed trace is usable"),
+	JN_OPT(struct sweep_cfg, seed, "seed", JN_OPT_U64, "N", "seed of bpf_get_prandom_u32 and the random policy"),
 	JN_OPT(struct sweep_cfg, plot, "plot", JN_OPT_STR, "PREFIX", "write PREFIX.dat and draw PREFIX.png, PREFIX.svg with gnuplot"),
 	JN_OPT(struct sweep_cfg, json, "json", JN_OPT_FLAG, NULL, "print the table as JSON"),
 	{ NULL }
@@ -54,13 +59,16 @@ static size_t distinct(const uint64_t *paths, size_t n, size_t *cacheable)
 }
 
 /* hits[p * max + c - 1]: policy p, capacity c. */
-static int table(const uint64_t *paths, size_t n, uint32_t max, uint64_t seed, uint64_t *hits)
+static int table(const struct jn_nic_future *f, struct jn_nic_opts *o, uint32_t max, uint64_t *hits)
 {
-	int rc = jn_nic_lru_curve(paths, n, max, hits + JN_POL_LRU * max);
+	int rc = jn_nic_lru_curve(f, o, max, hits + JN_POL_LRU * max);
 
 	for (int p = 0; p < JN_POL__COUNT && !rc; p++)
-		for (uint32_t c = 1; c <= max && !rc && p != JN_POL_LRU; c++)
-			rc = jn_nic_simulate(paths, n, c, p, seed, &hits[p * max + c - 1]);
+		for (uint32_t c = 1; c <= max && !rc && p != JN_POL_LRU; c++) {
+			o->policy = p;
+			o->capacity = c;
+			rc = jn_nic_simulate(f, o, &hits[p * max + c - 1]);
+		}
 	return rc;
 }
 
@@ -137,7 +145,9 @@ static int sweep_main(void *cfgp, int npos, char **pos)
 	struct jn_pkt_set *set = NULL;
 	struct jn_session s;
 	struct jn_session_opts so = { .obj_path = pos[0], .prog = c->prog, .maps_path = c->maps };
-	uint64_t *paths = NULL, *hits = NULL;
+	struct jn_nic_future f = { 0 };
+	struct jn_nic_opts o;
+	uint64_t *hits = NULL;
 	size_t npaths, cacheable;
 	uint32_t max;
 	char err[512];
@@ -149,18 +159,28 @@ static int sweep_main(void *cfgp, int npos, char **pos)
 		fprintf(stderr, "jitnic sweep: --max must be 1..4096\n");
 		return 1;
 	}
+	if (nic_cfg_opts("sweep", NULL, 0, 0, c->admit, c->admit_window, 0, &o))
+		return 1;
+	if (c->install_delay < 0 || c->install_delay > UINT32_MAX) {
+		fprintf(stderr, "jitnic sweep: --install-delay: %ld is out of range (0..%u)\n",
+			c->install_delay, UINT32_MAX);
+		return 1;
+	}
+	o.install_delay = (uint32_t)c->install_delay;
+	o.seed = c->seed;
 	if (nic_load("sweep", pos[1], &set))
 		return 1;
 	so.xdp.sz = sizeof(so.xdp);
+	so.xdp.seed = c->seed;   /* as jitnic nic: the same prandom values, the same paths */
 	if (jn_session_open(&s, &so, err, sizeof(err)) ||
-	    jn_nic_future(s.xdp, set, &paths, err, sizeof(err))) {
+	    jn_nic_future_record(s.xdp, set, &f, err, sizeof(err))) {
 		fprintf(stderr, "jitnic sweep: %s\n", err);
 		goto out;
 	}
-	npaths = distinct(paths, set->n, &cacheable);
+	npaths = distinct(f.paths, f.n, &cacheable);
 	max = c->max ? (uint32_t)c->max : npaths < 1 ? 1 : npaths > 64 ? 64 : (uint32_t)npaths;
 	hits = calloc((size_t)max * JN_POL__COUNT, sizeof(*hits));
-	if (!hits || table(paths, set->n, max, c->seed, hits)) {
+	if (!hits || table(&f, &o, max, hits)) {
 		fprintf(stderr, "jitnic sweep: out of memory\n");
 		goto out;
 	}
@@ -172,7 +192,7 @@ static int sweep_main(void *cfgp, int npos, char **pos)
 	}
 out:
 	free(hits);
-	free(paths);
+	jn_nic_future_free(&f);
 	if (s.obj)
 		jn_session_close(&s);
 	jn_pkt_set_free(set);

@@ -102,14 +102,15 @@ void jn_nic_evict(struct jn_nic *n, size_t v)
 
 int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 {
+	uint32_t ops = t ? t->info.ops : 0;
 	struct centry *e;
 
-	if (n->o.cap_ops && t->info.ops > n->o.cap_ops) {
+	if (n->o.cap_ops && ops > n->o.cap_ops) {
 		jn_trace_free(t);
 		return 0;
 	}
 	while (n->nent && ((n->o.capacity && n->nent >= n->o.capacity) ||
-			   (n->o.cap_ops && n->ops_cached + t->info.ops > n->o.cap_ops)))
+			   (n->o.cap_ops && n->ops_cached + ops > n->o.cap_ops)))
 		jn_nic_evict(n, jn_nic_victim(n));
 	if (n->nent == n->capent) {
 		size_t cap = n->capent ? 2 * n->capent : 16;
@@ -132,16 +133,75 @@ int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi)
 	e->tried = 0;
 	n->tree_dirty = true;
 	n->changed_at = n->tick;
-	n->ops_cached += t->info.ops;
+	n->ops_cached += ops;
 	n->paths[pi].cached = true;
 	n->paths[pi].slot = (int32_t)(e - n->ent);
 	n->paths[pi].installed_once = true;
 	n->st.installs++;
+	if (!t)   /* the simulation: an entry without a trace */
+		return 0;
 	n->st.guards_sum += t->info.guards;
 	n->st.body_sum += t->info.body;
 	n->st.ops_sum += t->info.ops;
 	n->st.path_sum += t->info.path_insns;
 	return jn_nic_watch(n, (size_t)(e - n->ent));
+}
+
+static bool admitted(struct jn_nic *n, struct npath *p)
+{
+	if (n->o.admit <= 1)
+		return true;
+	if (n->tick - p->admit_since >= n->o.admit_window || !p->admit_count) {
+		p->admit_since = n->tick;
+		p->admit_count = 0;
+	}
+	return ++p->admit_count >= n->o.admit;
+}
+
+int jn_nic_offer(struct jn_nic *n, struct jn_trace *t, size_t pi)
+{
+	struct npath *p = &n->paths[pi];
+
+	if (!admitted(n, p) || p->pending) {
+		n->st.not_admitted += !p->pending;
+		jn_trace_free(t);
+		return 0;
+	}
+	if (!n->o.install_delay && !n->o.host_cost_ns)
+		return jn_nic_install(n, t, pi);
+	/* the host's install reaches the NIC install_delay packets later */
+	if (n->npend == n->cappend) {
+		size_t cap = n->cappend ? 2 * n->cappend : 16;
+		struct pending *np = realloc(n->pend, cap * sizeof(*np));
+		if (!np) {
+			jn_trace_free(t);
+			return -ENOMEM;
+		}
+		n->pend = np;
+		n->cappend = cap;
+	}
+	n->pend[n->npend++] = (struct pending){ t, pi, n->tick + n->o.install_delay,
+						n->now_ns + n->o.host_cost_ns };
+	p->pending = true;
+	return 0;
+}
+
+int jn_nic_installs(struct jn_nic *n, uint64_t ts_ns)
+{
+	int rc;
+
+	for (size_t i = 0; i < n->npend;) {
+		struct pending pd = n->pend[i];
+		if (pd.ready > n->tick || pd.ready_ns > ts_ns) {
+			i++;
+			continue;
+		}
+		n->pend[i] = n->pend[--n->npend];
+		n->paths[pd.path].pending = false;
+		if ((rc = jn_nic_install(n, pd.t, pd.path)))
+			return rc;
+	}
+	return 0;
 }
 
 void jn_nic_cache_free(struct jn_nic *n)

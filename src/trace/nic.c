@@ -211,17 +211,6 @@ static void window(struct jn_nic *n, bool miss)
 	n->thrashing = on;
 }
 
-static bool admitted(struct jn_nic *n, struct npath *p)
-{
-	if (n->o.admit <= 1)
-		return true;
-	if (n->tick - p->admit_since >= n->o.admit_window || !p->admit_count) {
-		p->admit_since = n->tick;
-		p->admit_count = 0;
-	}
-	return ++p->admit_count >= n->o.admit;
-}
-
 /* A recorded path: count it, classify the miss, install or hold back. */
 static int recorded(struct jn_nic *n, struct jn_trace *t)
 {
@@ -263,28 +252,7 @@ static int recorded(struct jn_nic *n, struct jn_trace *t)
 	} else {
 		n->st.cold_misses++;
 	}
-	if (!admitted(n, p) || p->pending) {
-		n->st.not_admitted += !p->pending;
-		jn_trace_free(t);
-		return 0;
-	}
-	if (!n->o.install_delay && !n->o.host_cost_ns)
-		return jn_nic_install(n, t, (size_t)pi);
-	/* the host's install reaches the NIC install_delay packets later */
-	if (n->npend == n->cappend) {
-		size_t cap = n->cappend ? 2 * n->cappend : 16;
-		struct pending *np = realloc(n->pend, cap * sizeof(*np));
-		if (!np) {
-			jn_trace_free(t);
-			return -ENOMEM;
-		}
-		n->pend = np;
-		n->cappend = cap;
-	}
-	n->pend[n->npend++] = (struct pending){ t, (size_t)pi, n->tick + n->o.install_delay,
-						n->now_ns + n->o.host_cost_ns };
-	p->pending = true;
-	return 0;
+	return jn_nic_offer(n, t, (size_t)pi);
 }
 
 static __attribute__((noinline)) int miss(struct jn_nic *n, const struct jn_pkt *pk,
@@ -429,25 +397,6 @@ static int lookup(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 	return walk(n, &tp, res);
 }
 
-/* Traces whose install delay is over reach the cache. */
-static __attribute__((noinline)) int installs(struct jn_nic *n, uint64_t ts_ns)
-{
-	int rc;
-
-	for (size_t i = 0; i < n->npend;) {
-		struct pending pd = n->pend[i];
-		if (pd.ready > n->tick || pd.ready_ns > ts_ns) {
-			i++;
-			continue;
-		}
-		n->pend[i] = n->pend[--n->npend];
-		n->paths[pd.path].pending = false;
-		if ((rc = jn_nic_install(n, pd.t, pd.path)))
-			return rc;
-	}
-	return 0;
-}
-
 int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_result *res, bool *hit)
 {
 	int rc;
@@ -460,7 +409,7 @@ int jn_nic_packet(struct jn_nic *n, const struct jn_pkt *pk, struct jn_xdp_resul
 		if (p >= 0)
 			n->paths[p].next_use = n->next[n->tick];
 	}
-	if (n->npend && (rc = installs(n, pk->ts_ns)))
+	if (n->npend && (rc = jn_nic_installs(n, pk->ts_ns)))
 		return rc;
 	if (pk->caplen < JN_XDP_MIN_LEN || pk->caplen > JN_XDP_MAX_DATA) {
 		jn_xdp_begin(n->x, pk->data, pk->caplen, pk->ts_ns, res);   /* fills res with the refusal */
@@ -511,36 +460,139 @@ void jn_nic_path(const struct jn_nic *n, size_t i, struct jn_nic_path *out)
 	}
 }
 
+/* The future's flips: a shadow NIC of unlimited capacity holds the first
+ * trace of every path and is told of every change of state the way the NIC
+ * tells its cache (a packet's run changed what its trace writes; ~0: a
+ * path seen first, or none); a flip whenever one of its traces turns
+ * invalid or valid. */
+struct shadow {
+	struct jn_nic *n;
+	uint8_t *inv;              /* per shadow path: invalid as last flipped */
+	size_t ninv;
+	struct jn_nic_flip *fl;
+	size_t nfl, capfl;
+};
+
+static int shadow_flips(struct shadow *s, uint64_t pkt)
+{
+	struct jn_nic *n = s->n;
+
+	if (n->npaths > s->ninv) {
+		uint8_t *inv = realloc(s->inv, n->cappaths);
+		if (!inv)
+			return -ENOMEM;
+		memset(inv + s->ninv, 0, n->cappaths - s->ninv);
+		s->inv = inv;
+		s->ninv = n->cappaths;
+	}
+	for (size_t i = 0; i < n->nent; i++) {
+		const struct centry *e = &n->ent[i];
+		if (e->invalid == (bool)s->inv[e->path])
+			continue;
+		if (s->nfl == s->capfl) {
+			size_t cap = s->capfl ? 2 * s->capfl : 64;
+			struct jn_nic_flip *fl = realloc(s->fl, cap * sizeof(*fl));
+			if (!fl)
+				return -ENOMEM;
+			s->fl = fl;
+			s->capfl = cap;
+		}
+		s->fl[s->nfl++] = (struct jn_nic_flip){ pkt, n->paths[e->path].hash, e->invalid };
+		s->inv[e->path] = e->invalid;
+	}
+	return 0;
+}
+
+/* Packet pkt ran; t its trace (taken), NULL if it has none. */
+static int shadow_step(struct shadow *s, struct jn_trace *t, uint64_t pkt)
+{
+	struct jn_nic *n = s->n;
+	uint64_t marks = n->st.invalidations + n->st.revalidations, writes = ~0ULL;
+	long pi = t ? jn_nic_path_get(n, t->hash) : 0;
+	int rc = 0;
+
+	if (pi < 0) {
+		jn_trace_free(t);
+		return (int)pi;
+	}
+	if (t && n->paths[pi].cached)
+		writes = n->ent[n->paths[pi].slot].writes;
+	jn_nic_state_changed(n, writes);
+	if (t && !n->paths[pi].cached) {
+		rc = jn_nic_install(n, t, (size_t)pi);
+		t = NULL;
+	}
+	jn_trace_free(t);
+	if (!rc && n->st.invalidations + n->st.revalidations != marks)
+		rc = shadow_flips(s, pkt);
+	return rc;
+}
+
+/* Every packet of set recorded on x, then run; with flips, the shadow. */
+static int future(struct jn_xdp *x, const struct jn_pkt_set *set, struct jn_nic_future *out,
+		  bool flips, char *err, size_t errlen)
+{
+	struct jn_nic_opts o = { .sz = sizeof(o) };   /* unlimited capacity */
+	struct shadow s = { 0 };
+	struct jn_xdp_result res;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!(out->paths = calloc(set->n ? set->n : 1, sizeof(*out->paths))))
+		return jn_errf(err, errlen, ENOMEM, "nic: out of memory");
+	if ((rc = jn_nic_new(x, &o, &s.n, err, errlen))) {
+		free(out->paths);
+		out->paths = NULL;
+		return rc;
+	}
+	for (uint64_t i = 0; i < set->n && rc >= 0; i++) {
+		const struct jn_pkt *p = &set->pkts[i];
+		struct jn_trace *t = NULL;
+		rc = jn_trace_record(s.n->tr, p->data, p->caplen, p->ts_ns, &t, NULL, 0);
+		if (rc == -EINVAL) {   /* a length XDP never sees: no run */
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		out->paths[i] = t ? t->hash : 0;
+		jn_xdp_run(x, p->data, p->caplen, p->ts_ns, &res, false);
+		if (flips)
+			rc = shadow_step(&s, t, i);
+		else
+			jn_trace_free(t);
+	}
+	jn_nic_free(s.n);
+	free(s.inv);
+	out->n = set->n;
+	out->flips = s.fl;
+	out->nflips = s.nfl;
+	if (rc < 0) {
+		jn_nic_future_free(out);
+		return jn_errf(err, errlen, -rc, "nic: recording the future failed");
+	}
+	return 0;
+}
+
 int jn_nic_future(struct jn_xdp *x, const struct jn_pkt_set *set, uint64_t **out, char *err,
 		  size_t errlen)
 {
-	struct jn_tracer *tr;
-	struct jn_xdp_result res;
-	uint64_t *f = calloc(set->n ? set->n : 1, sizeof(*f));
-	int rc;
+	struct jn_nic_future f;
+	int rc = future(x, set, &f, false, err, errlen);
 
-	if (!f)
-		return jn_errf(err, errlen, ENOMEM, "nic: out of memory");
-	if ((rc = jn_tracer_new(x, &tr, err, errlen))) {
-		free(f);
-		return rc;
-	}
-	for (uint64_t i = 0; i < set->n; i++) {
-		const struct jn_pkt *p = &set->pkts[i];
-		struct jn_trace *t = NULL;
-		rc = jn_trace_record(tr, p->data, p->caplen, p->ts_ns, &t, NULL, 0);
-		if (rc < 0 && rc != -EINVAL)
-			break;
-		f[i] = t ? t->hash : 0;
-		jn_trace_free(t);
-		jn_xdp_run(x, p->data, p->caplen, p->ts_ns, &res, false);
-		rc = 0;
-	}
-	jn_tracer_free(tr);
-	if (rc) {
-		free(f);
-		return jn_errf(err, errlen, -rc, "nic: recording the future failed");
-	}
-	*out = f;
-	return 0;
+	*out = rc ? NULL : f.paths;
+	return rc;
+}
+
+int jn_nic_future_record(struct jn_xdp *x, const struct jn_pkt_set *set, struct jn_nic_future *out,
+			 char *err, size_t errlen)
+{
+	return future(x, set, out, true, err, errlen);
+}
+
+void jn_nic_future_free(struct jn_nic_future *f)
+{
+	free(f->paths);
+	free(f->flips);
+	memset(f, 0, sizeof(*f));
 }

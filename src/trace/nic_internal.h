@@ -159,9 +159,16 @@ static inline void jn_nic_swap(struct jn_nic *n, size_t i, size_t j)
 }
 /* Path index for hash (created if missing), or -ENOMEM. */
 long jn_nic_path_get(struct jn_nic *n, uint64_t hash);
-/* Install t (takes ownership) for path pi, evicting as the policy says;
- * frees t and returns 0 if it cannot fit at all. */
+/* Install t (takes ownership; NULL: the simulation's entry without a
+ * trace) for path pi, evicting as the policy says; frees t and returns 0
+ * if it cannot fit at all. */
 int jn_nic_install(struct jn_nic *n, struct jn_trace *t, size_t pi);
+/* A missed path pi not in the cache, its trace t (taken; NULL in the
+ * simulation): held back by admission, queued by the install delay, or
+ * installed.  jn_nic_installs: the queued installs due at n->tick and
+ * packet time ts_ns reach the cache.  0 or -ENOMEM. */
+int jn_nic_offer(struct jn_nic *n, struct jn_trace *t, size_t pi);
+int jn_nic_installs(struct jn_nic *n, uint64_t ts_ns);
 void jn_nic_cache_free(struct jn_nic *n);
 /* The entry the policy evicts next (nent > 0); evicting entry v. */
 size_t jn_nic_victim(struct jn_nic *n);

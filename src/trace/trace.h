@@ -203,15 +203,47 @@ struct json_object *jn_nic_stats_json(const struct jn_nic *n);
 int jn_nic_future(struct jn_xdp *x, const struct jn_pkt_set *set, uint64_t **out, char *err,
 		  size_t errlen);
 
-/* Hit counts without running anything: the cache alone over the path of
- * every packet (paths[i], 0: not cacheable), as jn_nic_future gives them.
- * jn_nic_simulate: one capacity and policy (seed: random); hits in *hits;
- * -EINVAL for an unknown policy, -ENOMEM.
- * jn_nic_lru_curve: LRU for every capacity 1..maxcap in one pass (stack
- * distances): hits[c-1] for capacity c. */
-int jn_nic_simulate(const uint64_t *paths, size_t n, uint32_t capacity, int policy, uint64_t seed,
-		    uint64_t *hits);
-int jn_nic_lru_curve(const uint64_t *paths, size_t n, uint32_t maxcap, uint64_t *hits);
+/* The future as the cache sees it: the path of every packet (0: not
+ * cacheable) and when a path's trace becomes invalid or valid again (exact
+ * invalidation, inval.c: its guards over the maps cannot hold / can again
+ * once that packet's run changed the maps).  Validity under the maps as
+ * they are does not depend on which traces are cached, so one recording
+ * serves every capacity and policy. */
+struct jn_nic_flip {
+	uint64_t after;          /* packet index: from the end of its run */
+	uint64_t path;           /* path hash */
+	bool invalid;
+};
+struct jn_nic_future {
+	uint64_t *paths;         /* n long */
+	size_t n;
+	struct jn_nic_flip *flips;   /* nflips, in packet order */
+	size_t nflips;
+};
+/* As jn_nic_future, and the flips: every path's trace (the first
+ * recording) is kept and re-checked as the NIC checks its cached traces.
+ * out's arrays are malloc'd: jn_nic_future_free. */
+int jn_nic_future_record(struct jn_xdp *x, const struct jn_pkt_set *set, struct jn_nic_future *out,
+			 char *err, size_t errlen);
+void jn_nic_future_free(struct jn_nic_future *f);
+
+/* Hit counts without running anything: the NIC's cache alone over f (the
+ * NIC's own replacement, admission and install code on entries without
+ * traces), equal to jn_nic_stats().hits of jn_nic_packet over the same
+ * packets.  From o: capacity (0: unlimited), policy, seed, admit,
+ * admit_window, install_delay; cap_ops and host_cost_ns need trace sizes
+ * and timestamps (-EINVAL); future/n_future are f's.  Not modelled: a
+ * trace marked stale while tried (a guard over an LRU map's entry under a
+ * constant key) -- inval.c does not watch those.
+ * jn_nic_simulate: one capacity and policy, hits in *hits; -EINVAL for an
+ * unknown policy, -ENOMEM.
+ * jn_nic_lru_curve: LRU for every capacity 1..maxcap (o's capacity and
+ * policy ignored): hits[c-1] for capacity c; one pass by stack distances
+ * when f has no flips and o no admission or delay, else jn_nic_simulate
+ * for each capacity. */
+int jn_nic_simulate(const struct jn_nic_future *f, const struct jn_nic_opts *o, uint64_t *hits);
+int jn_nic_lru_curve(const struct jn_nic_future *f, const struct jn_nic_opts *o, uint32_t maxcap,
+		     uint64_t *hits);
 
 
 /* ---- traces lowered to the VLIW core (to_ebpf.c, nic_vliw.c; docs/hxdp.md) ---- */

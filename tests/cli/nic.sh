@@ -3,8 +3,9 @@
 # the same verdicts, output pcaps and maps as `jitnic run`, at several cache
 # sizes and policies; the statistics add up; the IPv6 filter has two paths
 # for well-formed traffic with the conditions the JITNIC report gives; the
-# sweep's LRU column agrees with `jitnic nic`; bad options fail with one
-# line.  Uses "$JITNIC_BUILD/jitnic".
+# sweep's hit counts equal `jitnic nic`'s for every policy, with admission,
+# install delay and traces invalidated by map changes; bad options fail
+# with one line.  Uses "$JITNIC_BUILD/jitnic" (jq for JSON).
 set -u
 B=${JITNIC_BUILD:-build}
 J="$B/jitnic"
@@ -57,13 +58,64 @@ grep -q " pkt\[12:2\] == 0x86dd$" "$TMP/trace.txt" && ok || bad "ipv6_filter: no
 "$J" nic build/progs/ipv6_filter.o "$TMP/dc.pcap" --cache 2 --json > "$TMP/f.json"
 [ "$(num "$TMP/f.json" misses)" = 2 ] && ok || bad "ipv6_filter: cache of 2 misses $(num "$TMP/f.json" misses) times"
 
-# sweep: LRU at size 2 equals jitnic nic --cache 2
-"$J" sweep build/progs/simple_firewall.o "$TMP/mal.pcap" --maps progs/simple_firewall.maps.json --max 4 --json > "$TMP/sw.json" || bad "sweep"
-"$J" nic build/progs/simple_firewall.o "$TMP/mal.pcap" --maps progs/simple_firewall.maps.json --cache 2 --json > "$TMP/n2.json"
-lru2=$(tr -d ' \n' < "$TMP/sw.json" | sed -n 's/.*"lru":\[\([0-9.e-]*\),\([0-9.e-]*\).*/\2/p')
-hr=$(num "$TMP/n2.json" hit_rate)
-awk -v a="$lru2" -v b="$hr" -v n="$(num "$TMP/n2.json" packets)" -v s="$(num "$TMP/n2.json" skipped)" \
-	'BEGIN { d = a - b * (n - s) / n; exit !(d < 1e-6 && d > -1e-6) }' && ok || bad "sweep lru[2] $lru2 vs nic hit rate $hr"
+# sweep vs nic: the sweep's hit count for every policy at sizes 1..3 is
+# `jitnic nic`'s ("$@": options both take: program, maps, admission, delay)
+sweep_agrees() {
+	obj=$1 cap=$2
+	shift 2
+	"$J" sweep "$obj" "$cap" --max 3 --json "$@" > "$TMP/sw.json" || { bad "sweep $obj $*"; return; }
+	n=$(jq .packets "$TMP/sw.json")
+	for pol in lru lfu fifo random clock belady; do
+		for c in 1 2 3; do
+			"$J" nic "$obj" "$cap" --cache $c --policy $pol --json "$@" > "$TMP/n.json" || { bad "nic $obj $*"; continue; }
+			s=$(jq --arg p $pol --argjson c $c --argjson n "$n" '.hit_rate[$p][$c - 1] * $n | round' "$TMP/sw.json")
+			h=$(jq .nic.hits "$TMP/n.json")
+			[ "$s" = "$h" ] && ok || bad "sweep $(basename "$obj") $(basename "$cap") $* $pol/$c: $s hits, nic $h"
+		done
+	done
+}
+sweep_agrees build/progs/simple_firewall.o "$TMP/mal.pcap" --maps progs/simple_firewall.maps.json
+sweep_agrees build/progs/simple_firewall.o "$TMP/mal.pcap" --maps progs/simple_firewall.maps.json --admit 2 --admit-window 64
+sweep_agrees build/progs/simple_firewall.o "$TMP/mal.pcap" --maps progs/simple_firewall.maps.json --install-delay 3
+for prog in lb_katran ddos_ratelimit; do
+	sweep_agrees "build/progs/$prog.o" $P/tcpreplay_test.pcap --maps "progs/$prog.maps.json" --admit 2
+done
+
+# ... and where map changes invalidate traces: h_cfg reads cfg[pkt[14]],
+# pinned for keys 0 and 1; pkt[15] == 0xee sets cfg[pkt[14]] = pkt[13].
+# Frames of 60 bytes, one per "key sets value" argument.
+o3() { printf "\\$(printf '%03o' "$1")"; }
+hcfg_pcap() {
+	f=$1
+	shift
+	{
+		printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\001\000\000\000'
+		i=0
+		for p in "$@"; do
+			# shellcheck disable=SC2086
+			set -- $p
+			i=$((i + 1))
+			o3 "$i"
+			printf '\000\000\000\000\000\000\000<\000\000\000<\000\000\000'
+			printf '\000\000\000\000\000\000\000\000\000\000\000\000\010'
+			o3 "$3"
+			o3 "$1"
+			if [ "$2" = 1 ]; then printf '\356'; else printf '\000'; fi
+			printf '\000%.0s' $(seq 44)
+		done
+	} > "$f"
+}
+hcfg_pcap "$TMP/cfg.pcap" "1 0 0" "0 0 0" "0 1 9" "1 0 0" "0 1 0" "0 0 0" "2 0 0" "1 0 0" \
+	"1 1 9" "0 0 0" "2 0 0" "0 0 0" "1 1 0" "1 0 0"
+H="--prog h_cfg --maps tests/maps/trace_helpers.maps.json"
+# shellcheck disable=SC2086
+"$J" nic build/tests/objs/trace_helpers.o "$TMP/cfg.pcap" $H --cache 2 --json > "$TMP/n.json"
+[ "$(jq '[.nic.hits, .nic.invalidations, .nic.stale_evictions]' -c "$TMP/n.json")" = "[3,2,2]" ] && ok ||
+	bad "h_cfg: $(jq -c .nic "$TMP/n.json")"
+# shellcheck disable=SC2086
+sweep_agrees build/tests/objs/trace_helpers.o "$TMP/cfg.pcap" $H
+# shellcheck disable=SC2086
+sweep_agrees build/tests/objs/trace_helpers.o "$TMP/cfg.pcap" $H --admit 2
 if command -v gnuplot >/dev/null 2>&1; then
 	"$J" sweep build/progs/ipv6_filter.o "$TMP/dc.pcap" --plot "$TMP/curve" >/dev/null && [ -s "$TMP/curve.png" ] && [ -s "$TMP/curve.svg" ] && ok || bad "sweep --plot"
 fi

@@ -343,48 +343,161 @@ static void test_lfu_keeps_the_frequent_path_fifo_does_not(void **state)
 	assert_int_equal(fifo.hits, n - 2 * (n / 10));   /* A misses once after every B */
 }
 
+/* The future of pkts[0..n) on a fresh instance (flips too). */
+static void record_future(const char *obj, const char *entry, const char *maps, size_t n,
+			  struct jn_nic_future *f)
+{
+	struct jn_pkt_set set = { .pkts = pkts, .n = n };
+	struct inst in;
+	char err[256];
+
+	assert_int_equal(inst_open(&in, obj, entry, maps), 0);
+	assert_int_equal(jn_nic_future_record(in.x, &set, f, err, sizeof(err)), 0);
+	inst_close(&in);
+	assert_int_equal(f->n, n);
+}
+
+/* jn_nic_simulate equals the NIC's hits for every policy and capacity
+ * 1..maxcap under o's admission and delay, and the LRU curve the LRU
+ * column; returns LRU's hits at capacity 2. */
+static uint64_t simulation_matches(const char *obj, const char *entry, const char *maps, size_t n,
+				   const struct jn_nic_future *f, const struct jn_nic_opts *base,
+				   uint32_t maxcap)
+{
+	uint64_t curve[8], sim;
+
+	assert_true(maxcap >= 2 && maxcap <= 8);
+	assert_int_equal(jn_nic_lru_curve(f, base, maxcap, curve), 0);
+	for (uint32_t cap = 1; cap <= maxcap; cap++) {
+		for (int pol = 0; pol < JN_POL__COUNT; pol++) {
+			struct jn_nic_opts o = *base;
+			struct outcome out;
+			struct jn_nic_stats st;
+			o.capacity = cap;
+			o.policy = pol;
+			run_any(obj, entry, maps, n, &o, NULL, &out, &st);
+			assert_int_equal(jn_nic_simulate(f, &o, &sim), 0);
+			if (sim != out.hits)
+				fail_msg("%s cache %u: simulated %llu hits, the NIC %llu", jn_nic_policy_name(pol),
+					 cap, (unsigned long long)sim, (unsigned long long)out.hits);
+			if (pol == JN_POL_LRU)
+				assert_int_equal(curve[cap - 1], sim);
+		}
+	}
+	return curve[1];
+}
+
+/* Adversarial traffic (many paths) for the firewall in pkts; its count. */
+static size_t adversarial(uint64_t seed)
+{
+	struct jn_gen_cfg cfg;
+	struct jn_gen *g;
+	struct jn_pkt p;
+	size_t n = 0;
+	char err[256];
+
+	assert_int_equal(jn_pkt_gen_profile(&cfg, "adversarial", err, sizeof(err)), 0);
+	cfg.count = 1500;
+	cfg.seed = seed;
+	assert_int_equal(jn_pkt_gen_new(&cfg, &g, err, sizeof(err)), 0);
+	while (n < MAXPK && jn_pkt_gen_next(g, &p, NULL) == 1 && p.caplen <= FRAME) {
+		memcpy(frames[n], p.data, p.caplen);
+		set_pkt(n++, p.caplen);
+	}
+	jn_pkt_gen_free(g);
+	return n;
+}
+
+#define FW "build/progs/simple_firewall.o", NULL, "progs/simple_firewall.maps.json"
+
 /* The cache simulation over the recorded paths gives the NIC's own hit
  * counts for every policy and size, and the one-pass LRU curve gives the
  * LRU simulation's. */
 static void test_simulation_and_lru_curve_match_the_nic(void **state)
 {
-	struct jn_gen_cfg cfg;
-	struct jn_gen *g;
-	struct jn_pkt p;
-	struct jn_pkt_set set = { .pkts = pkts };
-	struct inst f;
-	uint64_t *paths, curve[6], sim;
-	char err[256];
+	struct jn_nic_opts o = { .sz = sizeof(o), .seed = 3 };
+	struct jn_nic_future f;
+	uint64_t curve[6];
+	size_t n = adversarial(5);
 	(void)state;
 
-	assert_int_equal(jn_pkt_gen_profile(&cfg, "adversarial", err, sizeof(err)), 0);
-	cfg.count = 1500;
-	cfg.seed = 5;
-	assert_int_equal(jn_pkt_gen_new(&cfg, &g, err, sizeof(err)), 0);
-	while (set.n < MAXPK && jn_pkt_gen_next(g, &p, NULL) == 1 && p.caplen <= FRAME) {
-		memcpy(frames[set.n], p.data, p.caplen);
-		set_pkt(set.n++, p.caplen);
-	}
-	jn_pkt_gen_free(g);
-	assert_int_equal(inst_open(&f, "build/progs/simple_firewall.o", NULL, "progs/simple_firewall.maps.json"), 0);
-	assert_int_equal(jn_nic_future(f.x, &set, &paths, err, sizeof(err)), 0);
-	inst_close(&f);
-	assert_int_equal(jn_nic_lru_curve(paths, set.n, 6, curve), 0);
-	for (uint32_t cap = 1; cap <= 6; cap++) {
-		for (int pol = 0; pol < JN_POL__COUNT; pol++) {
-			struct jn_nic_opts o = { .sz = sizeof(o), .capacity = cap, .policy = pol, .seed = 3 };
-			struct outcome out;
-			struct jn_nic_stats st;
-			run("build/progs/simple_firewall.o", "progs/simple_firewall.maps.json", set.n, &o, NULL,
-			    &out, &st);
-			assert_int_equal(jn_nic_simulate(paths, set.n, cap, pol, 3, &sim), 0);
-			assert_int_equal(sim, out.hits);
-			if (pol == JN_POL_LRU)
-				assert_int_equal(curve[cap - 1], sim);
-		}
-	}
+	record_future(FW, n, &f);
+	assert_int_equal(f.nflips, 0);   /* the firewall's guards read no map through a pinned key */
+	simulation_matches(FW, n, &f, &o, 6);
+	assert_int_equal(jn_nic_lru_curve(&f, &o, 6, curve), 0);
 	assert_true(curve[5] > curve[0]);
-	free(paths);
+	jn_nic_future_free(&f);
+}
+
+/* Admission (a path installed at its second miss within 64 packets) and an
+ * install delay of 3 packets: the simulation applies the NIC's own rules,
+ * so the hit counts stay equal (the paths-only simulation's differ: here
+ * both keep one-off paths from evicting, LRU at 2 entries hits more). */
+static void test_simulation_models_admission_and_install_delay(void **state)
+{
+	struct jn_nic_opts adm = { .sz = sizeof(adm), .seed = 3, .admit = 2, .admit_window = 64 };
+	struct jn_nic_opts del = { .sz = sizeof(del), .seed = 3, .install_delay = 3 };
+	struct jn_nic_opts none = { .sz = sizeof(none), .capacity = 2 };
+	struct jn_nic_future f;
+	uint64_t plain;
+	size_t n = adversarial(6);
+	(void)state;
+
+	record_future(FW, n, &f);
+	assert_int_equal(jn_nic_simulate(&f, &none, &plain), 0);
+	assert_true(simulation_matches(FW, n, &f, &adm, 4) > plain);
+	assert_true(simulation_matches(FW, n, &f, &del, 4) > plain);
+	jn_nic_future_free(&f);
+}
+
+#define HCFG "build/tests/objs/trace_helpers.o", "h_cfg", "tests/maps/trace_helpers.maps.json"
+
+/* h_cfg (tests/objs/trace_helpers.bpf.c): pkt[14] is the key k of
+ * cfg[k], pinned for 0 and 1; a packet with pkt[15] == 0xee sets cfg[k] =
+ * pkt[13]. */
+static size_t h_cfg_traffic(const uint8_t (*seq)[3], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(frames[i], 0, 60);
+		frames[i][12] = 8;
+		frames[i][13] = seq[i][2];
+		frames[i][14] = seq[i][0];
+		frames[i][15] = seq[i][1] ? 0xee : 0;
+		set_pkt(i, 60);
+	}
+	return n;
+}
+
+/* Setting cfg[0] to 9 makes the key-0 trace (cfg[0] <= 5) invalid: the
+ * future says so after that packet, and back when cfg[0] is 0 again; the
+ * NIC evicts the invalid trace first, and so does the simulation. */
+static void test_simulation_models_invalidation(void **state)
+{
+	static const uint8_t seq[][3] = {   /* key, sets, value */
+		{1, 0, 0}, {0, 0, 0}, {0, 1, 9}, {1, 0, 0}, {0, 1, 0}, {0, 0, 0}, {2, 0, 0}, {1, 0, 0},
+		{1, 1, 9}, {0, 0, 0}, {2, 0, 0}, {0, 0, 0}, {1, 1, 0}, {1, 0, 0},
+	};
+	struct jn_nic_opts o = { .sz = sizeof(o), .seed = 3 };
+	struct jn_nic_future f;
+	uint64_t lru2, plain;
+	size_t n = h_cfg_traffic(seq, sizeof(seq) / sizeof(seq[0]));
+	(void)state;
+
+	record_future(HCFG, n, &f);
+	static const uint64_t after[] = { 2, 4, 8, 12 };
+	assert_int_equal(f.nflips, 4);   /* cfg[0] to 9 and back, then cfg[1] */
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(f.flips[i].after, after[i]);
+		assert_int_equal(f.flips[i].path, f.paths[i < 2 ? 1 : 0]);
+		assert_int_equal(f.flips[i].invalid, i % 2 == 0);
+	}
+	lru2 = simulation_matches(HCFG, n, &f, &o, 3);
+	f.nflips = 0;   /* the paths alone: the LRU trace goes, not the invalid one */
+	o.capacity = 2;
+	assert_int_equal(jn_nic_simulate(&f, &o, &plain), 0);
+	assert_int_equal(lru2, 3);
+	assert_int_equal(plain, 2);
+	jn_nic_future_free(&f);
 }
 
 /* One path, 50 packets 1 us apart, through a NIC with opts o: misses. */
@@ -433,6 +546,8 @@ int main(void)
 		cmocka_unit_test(test_error_table_names_and_parses_every_reason),
 		cmocka_unit_test(test_lfu_keeps_the_frequent_path_fifo_does_not),
 		cmocka_unit_test(test_simulation_and_lru_curve_match_the_nic),
+		cmocka_unit_test(test_simulation_models_admission_and_install_delay),
+		cmocka_unit_test(test_simulation_models_invalidation),
 		cmocka_unit_test(test_install_delay_costs_that_many_misses),
 		cmocka_unit_test(test_host_cost_delays_the_install_by_time),
 	};
