@@ -3,18 +3,9 @@
 # suite: programs as hex on stdin, memory as hex in argv[1], r0 in hex on
 # stdout; errors as one line and a non-zero status; an ELF object with
 # --elf.  Uses "$JITNIC_BUILD/jitnic-conformance".
-set -u
-B=${JITNIC_BUILD:-build}
+. "$(dirname "$0")/lib.inc"
 P="$B/jitnic-conformance"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-
-[ -x "$P" ] || { echo "conformance.sh: $P not built"; exit 1; }
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+need "$P"
 
 # input TEXT: the next program's stdin (a file: no pipeline, so that the
 # counters above are not lost in a subshell)
@@ -141,5 +132,4 @@ else
 	echo "conformance.sh: clang not found, --elf cases skipped"
 fi
 
-echo "conformance.sh: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -3,21 +3,10 @@
 # the records with od, independent of jitnic's reader), the JSON summary
 # agrees with the file, a seed gives the same bytes, stdout output works,
 # bad options fail with one line.  Uses "$JITNIC_BUILD/jitnic".
-set -u
-B=${JITNIC_BUILD:-build}
-J="$B/jitnic"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-
-[ -x "$J" ] || { echo "gen.sh: $J not built"; exit 1; }
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.inc"
+need "$J"
 
 u32() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; }
-json_num() { sed -n "s/^ *\"$2\":\([0-9.e+-]*\).*/\1/p" "$1"; }
 
 # walk FILE: prints "packets bytes" or "bad <why>" (one od, one awk)
 walk() {
@@ -105,5 +94,4 @@ expect_fail 2 "flows must be" --flows 2000000 "$TMP/x.pcap"
 expect_fail 2 "give the output file once" --count 1
 expect_fail 1 "pkt: /nonexistent/x.pcap: No such file" /nonexistent/x.pcap
 
-echo "gen.sh: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

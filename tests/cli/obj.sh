@@ -2,19 +2,10 @@
 # obj.sh - `jitnic info` and `jitnic disasm` on the objects of tests/objs:
 # programs, subprograms, helpers, maps, JSON shape, and one-line errors
 # with a non-zero status.  Uses "$JITNIC_BUILD/jitnic" (jq for JSON).
-set -u
-B=${JITNIC_BUILD:-build}
-J="$B/jitnic"
+. "$(dirname "$0")/lib.inc"
+need "$J"
 O=build/tests/objs
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
 
-[ -x "$J" ] || { echo "obj.sh: $J not built"; exit 1; }
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 # has NAME FILE TEXT: FILE contains the line fragment TEXT
 has() { if grep -qF -- "$3" "$2"; then ok; else bad "$1: no '$3' in:"; cat "$2"; fi; }
 # eq NAME GOT WANT
@@ -64,5 +55,4 @@ printf 'abc' >>"$TMP/p.bin"
 eq "info raw partial status" $? 1
 has "info raw partial" "$TMP/out" "offset 16: trailing partial instruction"
 
-echo "obj.sh: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
