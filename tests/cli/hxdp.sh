@@ -4,24 +4,12 @@
 # every --no-PASS, --lanes, --emit writes rows x lanes x 8 bytes,
 # --sweep-lanes with a gnuplot script, --table, clean failures, the
 # libxdp dispatcher (bpf-to-bpf calls inlined).
-# Uses "$JITNIC_BUILD/jitnic"; run from the repo root.
-set -u
-B=${JITNIC_BUILD:-build}
-J="$B/jitnic"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
+# Uses "$JITNIC_BUILD/jitnic".
+. "$(dirname "$0")/lib.inc"
 P=build/progs/simple_firewall.o
 M=progs/simple_firewall.maps.json
 PCAP=../shared/data/pcaps/tcpreplay_test.pcap
-
-[ -x "$J" ] || { echo "hxdp.sh: $J not built"; exit 1; }
-[ -f "$P" ] || { echo "hxdp.sh: $P not built"; exit 1; }
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-json_num() { sed -n "s/^ *\"$2\":\([0-9.e+-]*\).*/\1/p" "$1"; }
+need "$J" "$P"
 
 # listing: numbered rows with lanes separated by " | ", then the summary
 "$J" hxdp "$P" --maps "$M" >"$TMP/l.txt" 2>&1 || bad "listing exit status"
@@ -97,5 +85,4 @@ if [ -f "$D" ]; then
 	grep -q 'simulator equals interpreter on every packet and map' "$TMP/d.txt" && ok || bad "dispatcher not equal"
 fi
 
-echo "hxdp.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
