@@ -6,21 +6,10 @@
 # sweep's hit counts equal `jitnic nic`'s for every policy, with admission,
 # install delay and traces invalidated by map changes; bad options fail
 # with one line.  Uses "$JITNIC_BUILD/jitnic" (jq for JSON).
-set -u
-B=${JITNIC_BUILD:-build}
-J="$B/jitnic"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib.inc"
+need "$J"
 P=../shared/data/pcaps
-
-[ -x "$J" ] || { echo "nic.sh: $J not built"; exit 1; }
-cd "$(dirname "$0")/../.." || exit 1
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-num() { sed -n "s/^ *\"$2\":\([0-9.e+-]*\).*/\1/p" "$1" | head -1; }
+num() { json_num "$1" "$2"; }
 
 
 "$J" gen --profile malformed --count 1500 --seed 4 --out "$TMP/mal.pcap" >/dev/null || bad "gen"
@@ -128,5 +117,4 @@ out=$("$J" nic build/progs/ipv6_filter.o "$TMP/dc.pcap" --cache -1 2>&1) && bad 
 case "$out" in *"--cache: -1 is out of range"*) ok ;; *) bad "nic --cache -1: $out" ;; esac
 "$J" nic build/progs/ipv6_filter.o /nonexistent.pcap >/dev/null 2>&1 && bad "missing pcap accepted" || ok
 
-echo "nic.sh: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
