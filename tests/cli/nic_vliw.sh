@@ -6,18 +6,10 @@
 # refused trace; a hit's median rows are below the whole program's; the
 # text and JSON reports carry the cycles; bad --engine / --lanes values
 # fail with one line.  Uses "$JITNIC_BUILD/jitnic" (jq for JSON).
-cd "$(dirname "$0")/../.." || exit 1
-B=${JITNIC_BUILD:-build}
-J="$B/jitnic"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.inc"
+need "$J"
+T=$TMP
 P=../shared/data/pcaps
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-[ -x "$J" ] || { echo "nic_vliw.sh: $J not built"; exit 1; }
 N=1500
 CAPS="$P/ndpi_zoom.pcap $P/tcpdump_vxlan.pcap $P/tcpreplay_test.pcap $P/tcpdump_icmpv6.pcap"
 case "$B" in *build-san) N=300; CAPS="$P/tcpreplay_test.pcap" ;; esac
@@ -65,5 +57,4 @@ case "$out" in *"unknown engine 'fpga'"*) ok ;; *) bad "--engine fpga: $out" ;; 
 out=$("$J" nic build/progs/ipv6_filter.o "$T/dc.pcap" --engine vliw --lanes 9 2>&1) && bad "--lanes 9 accepted" || ok
 case "$out" in *"--lanes: 9 is out of range"*) ok ;; *) bad "--lanes 9: $out" ;; esac
 
-echo "nic_vliw.sh: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
