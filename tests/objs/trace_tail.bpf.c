@@ -2,7 +2,8 @@
  * (tests/unit/test_trace_vliw.c; the test fills the prog_arrays and
  * changes them between packets): an index from the packet into an 8-slot
  * prog_array (indexes 8..15 are past its end), where several slots may
- * hold the same program, and a constant index. */
+ * hold the same program, a constant index, and an index from the packet
+ * into 128 slots (still refused). */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -19,6 +20,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } jk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 128);
+	__type(key, __u32);
+	__type(value, __u32);
+} jb SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -60,6 +68,19 @@ int tt_const(struct xdp_md *ctx)
 	count(1);
 	bpf_tail_call(ctx, &jk, 1);
 	return XDP_DROP;
+}
+
+/* an index from the packet into 128 slots: too many to compile in (PROG) */
+SEC("xdp")
+int tt_big(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 *p = data;
+
+	if ((void *)(p + 26) > end)
+		return XDP_PASS;
+	bpf_tail_call(ctx, &jb, p[25] & 127);
+	return p[14] & 1 ? XDP_DROP : XDP_PASS;
 }
 
 SEC("xdp")

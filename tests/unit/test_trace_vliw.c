@@ -547,6 +547,45 @@ static void test_tail_call_by_constant_slot_is_decided_when_lowered(void **state
 	inst_close(&in);
 }
 
+/* tt_big: an index from the packet into a prog_array of 128 slots (slot
+ * 5 filled) is what stays refused, as PROG: those traces run on the
+ * executor, still equal to the interpreter on every packet. */
+static void test_tail_call_into_over_64_slots_is_refused_as_prog(void **state)
+{
+	struct inst a, b;
+	struct jn_nic *nic;
+	struct jn_nic_vliw *v;
+	struct jn_nic_opts o = { .sz = sizeof(o), .capacity = 16, .policy = JN_POL_LRU, .run = jn_nic_vliw_run };
+	struct vq q = {0};
+	uint32_t key = 5, val;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(inst_open(&a, TOBJ, "tt_big", NULL), 0);
+	assert_int_equal(inst_open(&b, TOBJ, "tt_big", NULL), 0);
+	val = (uint32_t)prog_index(&a, A);
+	assert_int_equal(jn_map_sys_update(map_named(&a, "jb"), &key, &val, BPF_ANY), 0);
+	assert_int_equal(jn_map_sys_update(map_named(&b, "jb"), &key, &val, BPF_ANY), 0);
+	assert_int_equal(jn_nic_vliw_new(a.x, NULL, &v, err, sizeof(err)), 0);
+	o.run_arg = v;
+	assert_int_equal(jn_nic_new(a.x, &o, &nic, err, sizeof(err)), 0);
+	for (int s = 0; s < nsets; s++)
+		for (uint64_t i = 0; i < sets[s]->n; i += stride[s])
+			q.mismatches += (uint64_t)one_packet("tt_big", nic, b.x, &sets[s]->pkts[i], &q);
+	assert_int_equal(jn_nic_vliw_stats(v, &q.vs), 0);
+	assert_int_equal(q.mismatches, 0);
+	assert_true(q.vs.refused_by[JN_TVLIW_PROG] > 0);
+	assert_int_equal(q.vs.refused, q.vs.refused_by[JN_TVLIW_PROG]);
+	assert_non_null(strstr(jn_nic_vliw_note(v), "of 128 slots"));
+	/* the tail call's paths on the executor, the short frames' on the core */
+	assert_true(q.vs.fallback_hits > q.hits / 2);
+	assert_int_equal(q.vs.fallback_hits + q.vs.hits, q.hits);
+	jn_nic_free(nic);
+	jn_nic_vliw_free(v);
+	inst_close(&a);
+	inst_close(&b);
+}
+
 /* ---- queue and stack pops (tests/objs/trace_helpers.bpf.c h_pop) ---- */
 #define HOBJ "build/tests/objs/trace_helpers.o"
 #define HMAPS "tests/maps/trace_helpers.maps.json"
@@ -773,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_vliw_engine_on_pops_and_subprogram_tail_calls),
 		cmocka_unit_test(test_tail_call_target_guard_is_a_test_of_the_index),
 		cmocka_unit_test(test_tail_call_by_constant_slot_is_decided_when_lowered),
+		cmocka_unit_test(test_tail_call_into_over_64_slots_is_refused_as_prog),
 		cmocka_unit_test(test_tail_calls_lowered_and_equal_across_prog_array_updates),
 	};
 	return cmocka_run_group_tests(tests, traffic_setup, traffic_teardown);
