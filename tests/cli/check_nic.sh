@@ -5,18 +5,9 @@
 # program over shared captures and generated traffic, at cache sizes 1, 2
 # and 16 under several policies; bad --engine values fail with one line.
 # Skips (exit 0, one line) where bpf() is refused.  Uses "$JITNIC_BUILD/jitnic".
-cd "$(dirname "$0")/../.." || exit 1
-B=${JITNIC_BUILD:-build}
-J="$B/jitnic"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.inc"
+need "$J"
 P=../shared/data/pcaps
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-[ -x "$J" ] || { echo "check_nic.sh: $J not built"; exit 1; }
 probe=$($J check build/progs/ipv6_filter.o $P/gopacket_test_dns.pcap 2>&1)
 case "$probe" in
 *"oracle unavailable"*) echo "check_nic: skipped: $probe"; exit 0 ;;
@@ -32,19 +23,15 @@ if [ "$B" = build-san ]; then
 	CAPS="$P/tcpdump_vxlan.pcap $P/tcpreplay_test.pcap"
 fi
 for prof in internet malformed adversarial; do
-	$J gen --profile $prof --count $N --seed 5 --out "$T/$prof.pcap" >/dev/null || bad "gen $prof"
+	$J gen --profile $prof --count $N --seed 5 --out "$TMP/$prof.pcap" >/dev/null || bad "gen $prof"
 done
-CAPS="$CAPS $T/internet.pcap $T/malformed.pcap"
-[ "$B" = build-san ] || CAPS="$CAPS $T/adversarial.pcap"
+CAPS="$CAPS $TMP/internet.pcap $TMP/malformed.pcap"
+[ "$B" = build-san ] || CAPS="$CAPS $TMP/adversarial.pcap"
 
 check() {  # obj maps pcap options...
 	o=$1 m=$2 c=$3
 	shift 3
-	out=$($J check "$o" "$c" --maps "$m" "$@" 2>&1)
-	case "$out" in
-	*"OK: jitnic agrees"*) ok ;;
-	*) bad "check $o $(basename "$c") $*"; echo "$out" | head -12 ;;
-	esac
+	agrees "check $o $(basename "$c") $*" "$o" "$c" --maps "$m" "$@"
 }
 
 for p in build/progs/*.o; do
@@ -54,8 +41,8 @@ for p in build/progs/*.o; do
 		check "$p" "progs/$n.maps.json" "$c" --engine nic --cache 2 --policy clock
 		check "$p" "progs/$n.maps.json" "$c" --engine all --cache 16 --policy random --seed 3
 	done
-	check "$p" "progs/$n.maps.json" "$T/internet.pcap" --engine nic --cache 2 --policy belady
-	check "$p" "progs/$n.maps.json" "$T/adversarial.pcap" --engine nic --cache 2 --policy fifo
+	check "$p" "progs/$n.maps.json" "$TMP/internet.pcap" --engine nic --cache 2 --policy belady
+	check "$p" "progs/$n.maps.json" "$TMP/adversarial.pcap" --engine nic --cache 2 --policy fifo
 done
 # helpers the recorder follows (tail calls, bpf_loop, check_mtu, fib_lookup, ...)
 for c in $CAPS; do
@@ -67,17 +54,17 @@ done
 # records until the ring is full and its fill level; fib_lookup's routes and the
 # interfaces' MTUs are not the kernel's)
 for prog in h_loop h_queue h_pop h_subtail h_subtail_call h_ringbuf h_ringq; do
-	for c in $P/tcpreplay_test.pcap "$T/internet.pcap"; do
+	for c in $P/tcpreplay_test.pcap "$TMP/internet.pcap"; do
 		check build/tests/objs/trace_helpers.o tests/maps/trace_helpers.maps.json "$c" --prog $prog --engine all --cache 2
 	done
 done
 
 # the NIC engine is reported with its cache figures; the traces were used
-$J check build/progs/router_ipv4.o "$T/internet.pcap" --maps progs/router_ipv4.maps.json --engine all --cache 16 --json > "$T/c.json"
-hits=$(tr -d ' \n' < "$T/c.json" | sed -n 's/.*"nic":{[^}]*"hits":\([0-9]*\).*/\1/p')
+$J check build/progs/router_ipv4.o "$TMP/internet.pcap" --maps progs/router_ipv4.maps.json --engine all --cache 16 --json > "$TMP/c.json"
+hits=$(tr -d ' \n' < "$TMP/c.json" | sed -n 's/.*"nic":{[^}]*"hits":\([0-9]*\).*/\1/p')
 [ -n "$hits" ] && [ "$hits" -gt 0 ] && ok || bad "check --json: no NIC hits ($hits)"
-grep -q '"interpreter"' "$T/c.json" && ok || bad "check --json --engine all: no interpreter engine"
-grep -q '"ok":true' "$T/c.json" && ok || bad "check --json: not ok"
+grep -q '"interpreter"' "$TMP/c.json" && ok || bad "check --json --engine all: no interpreter engine"
+grep -q '"ok":true' "$TMP/c.json" && ok || bad "check --json: not ok"
 
 # bad options: one line, non-zero
 out=$($J check build/progs/ipv6_filter.o $P/gopacket_test_dns.pcap --engine fpga 2>&1) && bad "--engine fpga accepted" || ok
@@ -86,5 +73,4 @@ case "$out" in *"unknown engine 'fpga'"*) ok ;; *) bad "--engine fpga: $out" ;; 
 out=$($J check build/progs/ipv6_filter.o $P/gopacket_test_dns.pcap --engine nic --policy mru 2>&1) && bad "--policy mru accepted" || ok
 case "$out" in *"unknown policy 'mru'"*) ok ;; *) bad "--policy mru: $out" ;; esac
 
-echo "check_nic.sh: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
