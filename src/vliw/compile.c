@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <linux/bpf.h>
+
 #include "base/base.h"
 #include "vliw_internal.h"
 
@@ -78,7 +80,10 @@ static int decode_flat(const struct jn_insn *insns, size_t n, const uint32_t *pc
 	for (size_t pc = 0; pc < n; pc++) {
 		enum jn_op op = jn_isa_decode(&insns[pc]);
 		struct xin *x = &f->code[f->n];
-		if ((rc = refuse(op, pcs ? pcs[pc] : pc, err, errlen))) {
+		if ((rc = refuse(op, pcs ? pcs[pc] : pc, err, errlen)) ||
+		    (op == JN_OP_CALL && insns[pc].imm == BPF_FUNC_tail_call && !f->ctx_mem &&
+		     (rc = jn_errf(err, errlen, EOPNOTSUPP, "vliw: pc %zu: bpf_tail_call is not supported "
+				   "(Sephirot runs one program)", pcs ? (size_t)pcs[pc] : pc)))) {
 			free(idx);
 			return rc;
 		}

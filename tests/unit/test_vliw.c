@@ -1118,6 +1118,9 @@ static void calls_sephirot_cannot_inline_are_refused(void **state)
 		      "pc 1: bpf-to-bpf: inlining the call of the function at pc 3 needs 528 bytes");
 	compile_error("*(u64 *)(r10 - 8) = 1\ncall f\nexit\nf:\nr1 = 1\nr1 += r10\nr0 = 0\nexit\n",
 		      "pc 4: bpf-to-bpf: a called function uses r10 as a value");
+	/* one program on the core: no prog_array to jump through */
+	compile_error("r2 = 0 ll\nr3 = 0\ncall 12\nr0 = 2\nexit\n",
+		      "pc 3: bpf_tail_call is not supported (Sephirot runs one program)");
 	struct jn_insn callx[] = { { .code = 0x8d, .dst = 1 }, { .code = 0x95 } };
 	struct jn_vliw_prog *p;
 	char err[256];
