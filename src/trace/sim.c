@@ -192,6 +192,8 @@ int jn_nic_lru_curve(const struct jn_nic_future *f, const struct jn_nic_opts *o,
 	memset(&so, 0, sizeof(so));
 	memcpy(&so, o, o->sz && o->sz < sizeof(*o) ? o->sz : sizeof(*o));
 	so.sz = sizeof(so);
+	if (so.cap_ops || so.host_cost_ns)
+		return -EINVAL;
 	if (!f->nflips && so.admit <= 1 && !so.install_delay)
 		return stack_curve(f->paths, f->n, maxcap, hits);
 	so.policy = JN_POL_LRU;

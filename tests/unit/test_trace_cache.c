@@ -426,6 +426,16 @@ static void test_simulation_and_lru_curve_match_the_nic(void **state)
 	simulation_matches(FW, n, &f, &o, 6);
 	assert_int_equal(jn_nic_lru_curve(&f, &o, 6, curve), 0);
 	assert_true(curve[5] > curve[0]);
+	/* what needs trace sizes or timestamps, and no policy, is refused */
+	o.cap_ops = 100;
+	assert_int_equal(jn_nic_simulate(&f, &o, &curve[0]), -EINVAL);
+	assert_int_equal(jn_nic_lru_curve(&f, &o, 6, curve), -EINVAL);
+	o.cap_ops = 0;
+	o.host_cost_ns = 1000;
+	assert_int_equal(jn_nic_simulate(&f, &o, &curve[0]), -EINVAL);
+	o.host_cost_ns = 0;
+	o.policy = JN_POL__COUNT;
+	assert_int_equal(jn_nic_simulate(&f, &o, &curve[0]), -EINVAL);
 	jn_nic_future_free(&f);
 }
 
