@@ -192,7 +192,9 @@ int jn_nic_installs(struct jn_nic *n, uint64_t ts_ns)
 
 	for (size_t i = 0; i < n->npend;) {
 		struct pending pd = n->pend[i];
-		if (pd.ready > n->tick || pd.ready_ns > ts_ns) {
+		/* without a host cost the packets' clock does not matter (a
+		 * capture's timestamps may go back) */
+		if (pd.ready > n->tick || (n->o.host_cost_ns && pd.ready_ns > ts_ns)) {
 			i++;
 			continue;
 		}
