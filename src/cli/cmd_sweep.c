@@ -2,7 +2,7 @@
  * cache for every size 1..N and every policy.  The path of every packet,
  * and when map changes make a path's trace invalid or valid, are recorded
  * once (jn_nic_future_record); the cache simulation over them, with the
- * same admission and install delay, gives exactly `jitnic nic`'s hit
+ * same admission and install delays, gives exactly `jitnic nic`'s hit
  * counts (LRU for all sizes in one pass by stack distances when nothing
  * is invalidated, admitted late or delayed).  --plot draws the curves with
  * gnuplot (PNG and SVG). */
@@ -19,6 +19,7 @@
 struct sweep_cfg {
 	const char *prog, *maps, *plot;
 	long max, admit, admit_window, install_delay;
+	double host_cost;
 	uint64_t seed;
 	bool json;
 };
@@ -30,6 +31,7 @@ static const struct jn_opt sweep_opts[] = {
 	JN_OPT(struct sweep_cfg, admit, "admit", JN_OPT_INT, "K", "install a path only when seen K times in the admission window (as jitnic nic)"),
 	JN_OPT(struct sweep_cfg, admit_window, "admit-window", JN_OPT_INT, "N", "admission window in packets (default 1024)"),
 	JN_OPT(struct sweep_cfg, install_delay, "install-delay", JN_OPT_INT, "N", "packets before an installed trace is usable"),
+	JN_OPT(struct sweep_cfg, host_cost, "host-cost", JN_OPT_DOUBLE, "US", "modelled host time per miss: a trace is usable once packet timestamps advanced this much"),
 	JN_OPT(struct sweep_cfg, seed, "seed", JN_OPT_U64, "N", "seed of bpf_get_prandom_u32 and the random policy"),
 	JN_OPT(struct sweep_cfg, plot, "plot", JN_OPT_STR, "PREFIX", "write PREFIX.dat and draw PREFIX.png, PREFIX.svg with gnuplot"),
 	JN_OPT(struct sweep_cfg, json, "json", JN_OPT_FLAG, NULL, "print the table as JSON"),
@@ -167,6 +169,11 @@ static int sweep_main(void *cfgp, int npos, char **pos)
 		return 1;
 	}
 	o.install_delay = (uint32_t)c->install_delay;
+	if (c->host_cost < 0 || c->host_cost > 1e9) {
+		fprintf(stderr, "jitnic sweep: --host-cost: %g is out of range (0..1e9)\n", c->host_cost);
+		return 1;
+	}
+	o.host_cost_ns = (uint64_t)(c->host_cost * 1000.0);
 	o.seed = c->seed;
 	if (nic_load("sweep", pos[1], &set))
 		return 1;

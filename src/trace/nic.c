@@ -538,16 +538,22 @@ static int future(struct jn_xdp *x, const struct jn_pkt_set *set, struct jn_nic_
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!(out->paths = calloc(set->n ? set->n : 1, sizeof(*out->paths))))
+	out->paths = calloc(set->n ? set->n : 1, sizeof(*out->paths));
+	if (flips)
+		out->ts = calloc(set->n ? set->n : 1, sizeof(*out->ts));
+	if (!out->paths || (flips && !out->ts)) {
+		jn_nic_future_free(out);
 		return jn_errf(err, errlen, ENOMEM, "nic: out of memory");
+	}
 	if ((rc = jn_nic_new(x, &o, &s.n, err, errlen))) {
-		free(out->paths);
-		out->paths = NULL;
+		jn_nic_future_free(out);
 		return rc;
 	}
 	for (uint64_t i = 0; i < set->n && rc >= 0; i++) {
 		const struct jn_pkt *p = &set->pkts[i];
 		struct jn_trace *t = NULL;
+		if (out->ts)
+			out->ts[i] = p->ts_ns;
 		rc = jn_trace_record(s.n->tr, p->data, p->caplen, p->ts_ns, &t, NULL, 0);
 		if (rc == -EINVAL) {   /* a length XDP never sees: no run */
 			rc = 0;
@@ -593,6 +599,7 @@ int jn_nic_future_record(struct jn_xdp *x, const struct jn_pkt_set *set, struct 
 void jn_nic_future_free(struct jn_nic_future *f)
 {
 	free(f->paths);
+	free(f->ts);
 	free(f->flips);
 	memset(f, 0, sizeof(*f));
 }

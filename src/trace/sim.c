@@ -1,8 +1,8 @@
 /* sim.c - the trace cache alone over the future (jn_nic_future_record):
- * hit counts for a capacity and policy, with admission, install delay and
- * exact invalidation as the NIC applies them (its own replacement,
- * admission and install code, on entries without traces), and the LRU hit
- * curve for every capacity.
+ * hit counts for a capacity and policy, with admission, install delays (in
+ * packets and in the packets' time) and exact invalidation as the NIC
+ * applies them (its own replacement, admission and install code, on
+ * entries without traces), and the LRU hit curve for every capacity.
  *
  * The NIC hits a packet exactly when its path's trace is cached and not
  * invalid: traces of different paths never hold for the same packet, and
@@ -15,7 +15,7 @@
  * distinct paths ago hits in every LRU cache of more than d entries, so one
  * pass over a move-to-front list gives a histogram of distances and the
  * hits of capacity c are the packets at distance < c.  Evicting invalid
- * traces first, admission and install delay break that inclusion, so with
+ * traces first, admission and install delays break that inclusion, so with
  * any of them each capacity is simulated.
  */
 #include <errno.h>
@@ -81,12 +81,13 @@ static int step(struct sim *s, uint64_t i, uint64_t *hits)
 	int rc;
 
 	n->tick = i;
+	n->now_ns = s->f->ts ? s->f->ts[i] : 0;
 	if (s->f->paths[i] && (p = jn_nic_path_get(n, s->f->paths[i])) < 0)
 		return (int)p;
 	if (p >= 0 && n->next)
 		n->paths[p].next_use = n->next[i];
 	if (n->npend) {
-		if ((rc = jn_nic_installs(n, UINT64_MAX)))
+		if ((rc = jn_nic_installs(n, n->now_ns)))
 			return rc;
 		mark_installed(s, i);
 	}
@@ -119,7 +120,7 @@ int jn_nic_simulate(const struct jn_nic_future *f, const struct jn_nic_opts *o, 
 	int rc;
 
 	*hits = 0;
-	if (o->policy < 0 || o->policy >= JN_POL__COUNT || o->cap_ops || o->host_cost_ns)
+	if (o->policy < 0 || o->policy >= JN_POL__COUNT || o->cap_ops || (o->host_cost_ns && !f->ts))
 		return -EINVAL;
 	if (!(s.n = calloc(1, sizeof(*s.n))))
 		return -ENOMEM;
@@ -192,9 +193,9 @@ int jn_nic_lru_curve(const struct jn_nic_future *f, const struct jn_nic_opts *o,
 	memset(&so, 0, sizeof(so));
 	memcpy(&so, o, o->sz && o->sz < sizeof(*o) ? o->sz : sizeof(*o));
 	so.sz = sizeof(so);
-	if (so.cap_ops || so.host_cost_ns)
+	if (so.cap_ops || (so.host_cost_ns && !f->ts))
 		return -EINVAL;
-	if (!f->nflips && so.admit <= 1 && !so.install_delay)
+	if (!f->nflips && so.admit <= 1 && !so.install_delay && !so.host_cost_ns)
 		return stack_curve(f->paths, f->n, maxcap, hits);
 	so.policy = JN_POL_LRU;
 	for (uint32_t c = 1; c <= maxcap && !rc; c++) {

@@ -216,13 +216,15 @@ struct jn_nic_flip {
 };
 struct jn_nic_future {
 	uint64_t *paths;         /* n long */
+	uint64_t *ts;            /* each packet's timestamp, ns (NULL: jn_nic_simulate refuses
+				  * host_cost_ns) */
 	size_t n;
 	struct jn_nic_flip *flips;   /* nflips, in packet order */
 	size_t nflips;
 };
-/* As jn_nic_future, and the flips: every path's trace (the first
- * recording) is kept and re-checked as the NIC checks its cached traces.
- * out's arrays are malloc'd: jn_nic_future_free. */
+/* As jn_nic_future, the timestamps and the flips: every path's trace (the
+ * first recording) is kept and re-checked as the NIC checks its cached
+ * traces.  out's arrays are malloc'd: jn_nic_future_free. */
 int jn_nic_future_record(struct jn_xdp *x, const struct jn_pkt_set *set, struct jn_nic_future *out,
 			 char *err, size_t errlen);
 void jn_nic_future_free(struct jn_nic_future *f);
@@ -231,15 +233,15 @@ void jn_nic_future_free(struct jn_nic_future *f);
  * NIC's own replacement, admission and install code on entries without
  * traces), equal to jn_nic_stats().hits of jn_nic_packet over the same
  * packets.  From o: capacity (0: unlimited), policy, seed, admit,
- * admit_window, install_delay; cap_ops and host_cost_ns need trace sizes
- * and timestamps (-EINVAL); future/n_future are f's.  Not modelled: a
+ * admit_window, install_delay, host_cost_ns (needs f->ts); cap_ops needs
+ * trace sizes (-EINVAL); future/n_future are f's.  Not modelled: a
  * trace marked stale while tried (a guard over an LRU map's entry under a
  * constant key) -- inval.c does not watch those.
  * jn_nic_simulate: one capacity and policy, hits in *hits; -EINVAL for an
  * unknown policy, -ENOMEM.
  * jn_nic_lru_curve: LRU for every capacity 1..maxcap (o's capacity and
  * policy ignored): hits[c-1] for capacity c; one pass by stack distances
- * when f has no flips and o no admission or delay, else jn_nic_simulate
+ * when f has no flips and o no admission or delays, else jn_nic_simulate
  * for each capacity. */
 int jn_nic_simulate(const struct jn_nic_future *f, const struct jn_nic_opts *o, uint64_t *hits);
 int jn_nic_lru_curve(const struct jn_nic_future *f, const struct jn_nic_opts *o, uint32_t maxcap,

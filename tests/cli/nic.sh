@@ -4,7 +4,7 @@
 # sizes and policies; the statistics add up; the IPv6 filter has two paths
 # for well-formed traffic with the conditions the JITNIC report gives; the
 # sweep's hit counts equal `jitnic nic`'s for every policy, with admission,
-# install delay and traces invalidated by map changes; bad options fail
+# install delays and traces invalidated by map changes; bad options fail
 # with one line.  Uses "$JITNIC_BUILD/jitnic" (jq for JSON).
 . "$(dirname "$0")/lib.inc"
 need "$J"
@@ -66,6 +66,9 @@ sweep_agrees() {
 sweep_agrees build/progs/simple_firewall.o "$TMP/mal.pcap" --maps progs/simple_firewall.maps.json
 sweep_agrees build/progs/simple_firewall.o "$TMP/mal.pcap" --maps progs/simple_firewall.maps.json --admit 2 --admit-window 64
 sweep_agrees build/progs/simple_firewall.o "$TMP/mal.pcap" --maps progs/simple_firewall.maps.json --install-delay 3
+sweep_agrees build/progs/simple_firewall.o "$TMP/mal.pcap" --maps progs/simple_firewall.maps.json --host-cost 5
+# a capture whose timestamps go back (concatenated)
+sweep_agrees build/progs/router_ipv4.o $P/tcpdump_tests_ether_concat.pcap --maps progs/router_ipv4.maps.json --install-delay 2
 for prog in lb_katran ddos_ratelimit; do
 	sweep_agrees "build/progs/$prog.o" $P/tcpreplay_test.pcap --maps "progs/$prog.maps.json" --admit 2
 done

@@ -432,6 +432,8 @@ static void test_simulation_and_lru_curve_match_the_nic(void **state)
 	assert_int_equal(jn_nic_lru_curve(&f, &o, 6, curve), -EINVAL);
 	o.cap_ops = 0;
 	o.host_cost_ns = 1000;
+	free(f.ts);   /* without the timestamps */
+	f.ts = NULL;
 	assert_int_equal(jn_nic_simulate(&f, &o, &curve[0]), -EINVAL);
 	o.host_cost_ns = 0;
 	o.policy = JN_POL__COUNT;
@@ -439,14 +441,16 @@ static void test_simulation_and_lru_curve_match_the_nic(void **state)
 	jn_nic_future_free(&f);
 }
 
-/* Admission (a path installed at its second miss within 64 packets) and an
- * install delay of 3 packets: the simulation applies the NIC's own rules,
- * so the hit counts stay equal (the paths-only simulation's differ: here
- * both keep one-off paths from evicting, LRU at 2 entries hits more). */
+/* Admission (a path installed at its second miss within 64 packets), an
+ * install delay of 3 packets and one of 4 us (packets 1 us apart): the
+ * simulation applies the NIC's own rules, so the hit counts stay equal
+ * (the paths-only simulation's differ: here each keeps one-off paths from
+ * evicting, LRU at 2 entries hits more). */
 static void test_simulation_models_admission_and_install_delay(void **state)
 {
 	struct jn_nic_opts adm = { .sz = sizeof(adm), .seed = 3, .admit = 2, .admit_window = 64 };
 	struct jn_nic_opts del = { .sz = sizeof(del), .seed = 3, .install_delay = 3 };
+	struct jn_nic_opts hc = { .sz = sizeof(hc), .seed = 3, .host_cost_ns = 4000 };
 	struct jn_nic_opts none = { .sz = sizeof(none), .capacity = 2 };
 	struct jn_nic_future f;
 	uint64_t plain;
@@ -457,6 +461,7 @@ static void test_simulation_models_admission_and_install_delay(void **state)
 	assert_int_equal(jn_nic_simulate(&f, &none, &plain), 0);
 	assert_true(simulation_matches(FW, n, &f, &adm, 4) > plain);
 	assert_true(simulation_matches(FW, n, &f, &del, 4) > plain);
+	assert_true(simulation_matches(FW, n, &f, &hc, 4) > plain);
 	jn_nic_future_free(&f);
 }
 
