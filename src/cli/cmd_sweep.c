@@ -208,7 +208,7 @@ out:
 
 const struct jn_cmd jn_cmd_sweep = {
 	.name = "sweep", .args = "prog.o traffic.pcap",
-	.summary = "trace cache hit rate for every cache size and policy (LRU by stack distances)",
+	.summary = "trace cache hit rate for every cache size and policy, the hits `jitnic nic` counts",
 	.opts = sweep_opts, .cfg_size = sizeof(struct sweep_cfg), .min_pos = 2, .max_pos = 2,
 	.run = sweep_main,
 };
