@@ -79,7 +79,8 @@ long jn_map_peek(struct jn_map *m, void *value);
  * BPF_RB_PROD_POS, also BPF_RB_AVAIL_DATA with nothing consumed). */
 long jn_map_ringbuf_produce(struct jn_map *m, uint64_t size);
 uint64_t jn_map_ringbuf_pos(const struct jn_map *m);
-/* The record length of size bytes, and whether it fits after pos. */
+/* The bytes a record of size bytes takes, and whether it fits after pos. */
+uint64_t jn_map_ringbuf_len(uint64_t size);
 bool jn_map_ringbuf_fits(const struct jn_map *m, uint64_t pos, uint64_t size);
 /* devmap/devmap_hash/cpumap/xskmap: the redirect target stored at key
  * (ifindex, cpu or queue); -ENOENT if none. */

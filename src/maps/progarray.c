@@ -150,9 +150,14 @@ static int ringbuf_init(struct jn_map *m)
 
 /* kernel/bpf/ringbuf.c __bpf_ringbuf_reserve with consumer_pos 0: the new
  * producer position may not pass the ring's mask. */
+uint64_t jn_map_ringbuf_len(uint64_t size)
+{
+	return (size + 8 + 7) & ~(uint64_t)7;   /* 8-byte header, 8-byte aligned */
+}
+
 bool jn_map_ringbuf_fits(const struct jn_map *m, uint64_t pos, uint64_t size)
 {
-	uint64_t len = (size + 8 + 7) & ~(uint64_t)7;
+	uint64_t len = jn_map_ringbuf_len(size);
 
 	return size <= UINT32_MAX / 4 && len <= m->spec.max_entries &&
 	       pos + len <= (uint64_t)m->spec.max_entries - 1;
@@ -162,7 +167,7 @@ long jn_map_ringbuf_produce(struct jn_map *m, uint64_t size)
 {
 	if (m->spec.type != BPF_MAP_TYPE_RINGBUF || !jn_map_ringbuf_fits(m, m->rb_prod, size))
 		return -EAGAIN;
-	m->rb_prod += (size + 8 + 7) & ~(uint64_t)7;
+	m->rb_prod += jn_map_ringbuf_len(size);
 	return 0;
 }
 

@@ -377,7 +377,7 @@ static int32_t ring_pos(struct jn_tracer *tr, int map)
 int jn_rec_ring_room(struct jn_tracer *tr, int map, uint64_t size, bool *fits)
 {
 	struct jn_map *m = tr->maps[map];
-	uint64_t max = jn_map_spec(m)->max_entries, len = (size + 8 + 7) & ~(uint64_t)7;
+	uint64_t max = jn_map_spec(m)->max_entries, len = jn_map_ringbuf_len(size);
 	uint64_t taken = tr->rb_taken[map];
 	int32_t pos, k;
 
